@@ -1,0 +1,26 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "Frost",
+  products: [
+    .library(name: "Frost", targets: ["Frost"]),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CLAPACKE", pkgConfig: "lapacke",
+      providers: [.apt(["liblapacke-dev"])]),
+    .systemLibrary(
+      name: "CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]),
+    .target(
+      name: "Frost",
+      dependencies: ["COpenBLAS", "CLAPACKE", "CZlib"]),
+    .testTarget(
+      name: "FrostTests", dependencies: ["Frost"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

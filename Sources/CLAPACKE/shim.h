@@ -1,0 +1,2 @@
+// LAPACK's C interface; the include path comes from pkg-config (`lapacke`).
+#include <lapacke.h>
