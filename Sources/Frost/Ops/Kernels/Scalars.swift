@@ -1,0 +1,121 @@
+import COpenBLAS
+import Foundation
+
+/// Element types with arithmetic: `Float`, `Double`, `Int32`.
+protocol NumericScalar: TensorScalar, Numeric, Comparable {
+  static var zero: Self { get }
+  static var one: Self { get }
+  init(fromDouble value: Double)
+  var asDouble: Double { get }
+  static func divide(_ a: Self, _ b: Self) -> Self
+}
+
+extension NumericScalar {
+  static var zero: Self { 0 }
+  static var one: Self { 1 }
+}
+
+extension Int32: NumericScalar {
+  init(fromDouble value: Double) { self = Int32(value) }
+  var asDouble: Double { Double(self) }
+  static func divide(_ a: Int32, _ b: Int32) -> Int32 { b == 0 ? 0 : a / b }
+}
+
+/// Floating-point element types: math functions and BLAS entry points for kernels that
+/// are generic over precision (float32 for models, float64 for gradient checks).
+protocol FloatScalar: NumericScalar, BinaryFloatingPoint {
+  static func exp(_ x: Self) -> Self
+  static func log(_ x: Self) -> Self
+  static func log1p(_ x: Self) -> Self
+  static func expm1(_ x: Self) -> Self
+  static func tanh(_ x: Self) -> Self
+  static func sin(_ x: Self) -> Self
+  static func cos(_ x: Self) -> Self
+  static func pow(_ x: Self, _ y: Self) -> Self
+
+  /// C = alpha op(A) op(B) + beta C, row-major.
+  static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+    a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,
+    c: UnsafeMutablePointer<Self>, ldc: Int)
+
+  /// y += alpha x.
+  static func axpy(count: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+}
+
+extension FloatScalar {
+  static func divide(_ a: Self, _ b: Self) -> Self { a / b }
+}
+
+extension Float: FloatScalar {
+  init(fromDouble value: Double) { self = Float(value) }
+  var asDouble: Double { Double(self) }
+  static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+  static func log(_ x: Float) -> Float { Foundation.log(x) }
+  static func log1p(_ x: Float) -> Float { Foundation.log1p(x) }
+  static func expm1(_ x: Float) -> Float { Foundation.expm1(x) }
+  static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
+  static func sin(_ x: Float) -> Float { Foundation.sin(x) }
+  static func cos(_ x: Float) -> Float { Foundation.cos(x) }
+  static func pow(_ x: Float, _ y: Float) -> Float { Foundation.pow(x, y) }
+
+  static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+      transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,
+      a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+  }
+
+  static func axpy(
+    count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_saxpy(blasint(count), alpha, x, 1, y, 1)
+  }
+}
+
+extension Double: FloatScalar {
+  init(fromDouble value: Double) { self = value }
+  var asDouble: Double { self }
+  static func exp(_ x: Double) -> Double { Foundation.exp(x) }
+  static func log(_ x: Double) -> Double { Foundation.log(x) }
+  static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
+  static func expm1(_ x: Double) -> Double { Foundation.expm1(x) }
+  static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+  static func sin(_ x: Double) -> Double { Foundation.sin(x) }
+  static func cos(_ x: Double) -> Double { Foundation.cos(x) }
+  static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+
+  static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+    a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,
+    c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+      transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,
+      a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+  }
+
+  static func axpy(
+    count: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_daxpy(blasint(count), alpha, x, 1, y, 1)
+  }
+}
+
+extension NDArray {
+  /// An array of `shape` with every element `value`, converted to `dtype` (nonzero is
+  /// `true` for bool).
+  static func filled(_ value: Double, shape: [Int], dtype: DType) -> NDArray {
+    switch dtype {
+    case .float32: make(Float.self, shape: shape) { $0.initialize(repeating: Float(value)) }
+    case .float64: make(Double.self, shape: shape) { $0.initialize(repeating: value) }
+    case .int32: make(Int32.self, shape: shape) { $0.initialize(repeating: Int32(value)) }
+    case .bool: make(Bool.self, shape: shape) { $0.initialize(repeating: value != 0) }
+    }
+  }
+}
