@@ -24,15 +24,8 @@ func expectClose(
 }
 
 extension NDArray {
-  /// The elements as doubles, whatever the float dtype (test convenience).
-  var doubles: [Double] {
-    switch dtype {
-    case .float32: return try! scalars(as: Float.self).map(Double.init)
-    case .float64: return try! scalars(as: Double.self)
-    case .int32: return try! scalars(as: Int32.self).map(Double.init)
-    case .bool: return try! scalars(as: Bool.self).map { $0 ? 1 : 0 }
-    }
-  }
+  /// The elements as doubles, whatever the dtype (test convenience).
+  var doubles: [Double] { doubleValues }
 }
 
 /// Runs `body` and returns the FrostError it throws, recording an issue if it throws
@@ -62,4 +55,39 @@ func expectError(
       "error message \"\(error.description)\" does not mention \"\(part)\"",
       sourceLocation: sourceLocation)
   }
+}
+
+/// Builds `body` on float64 placeholders shaped like `inputs`, then checks its gradient
+/// with respect to every input by central differences; records an issue when the largest
+/// relative error exceeds `tolerance`. Returns the check for further assertions.
+@discardableResult
+func expectGradient(
+  tolerance: Double = 1e-6, _ inputs: [NDArray],
+  sourceLocation: SourceLocation = #_sourceLocation,
+  _ body: ([Tensor]) throws -> Tensor
+) throws -> GradientCheck {
+  let graph = Graph()
+  let placeholders = inputs.enumerated().map { i, value in
+    graph.placeholder(value.dtype, shape: Shape(value.shape), name: "x\(i)")
+  }
+  let y = try body(placeholders)
+  let check = try checkGradient(
+    of: y, withRespectTo: placeholders,
+    feedDict: Dictionary(uniqueKeysWithValues: zip(placeholders, inputs)))
+  #expect(
+    check.maxRelativeError <= tolerance, "gradient check: \(check)",
+    sourceLocation: sourceLocation)
+  return check
+}
+
+/// A float64 array of `shape` with distinct, deterministic values in about [-1.5, 1.5],
+/// none at 0 (keeps relu and abs away from their kinks).
+func sample(_ shape: [Int], seed: UInt64 = 1) -> NDArray {
+  var rng = PhiloxRandom(seed: seed)
+  let count = shape.reduce(1, *)
+  let values = (0..<count).map { _ -> Double in
+    let u = rng.nextDouble() * 1.4 + 0.1
+    return rng.next32() & 1 == 0 ? u : -u
+  }
+  return try! NDArray(shape: shape, scalars: values)
 }
