@@ -116,6 +116,14 @@ extension JSONValue {
     case .object: "object"
     }
   }
+
+  /// The JSON type's name with its article, for error messages: `an array`, `a string`.
+  var kindDescription: String {
+    switch self {
+    case .array, .object: "an \(kindName)"
+    default: "a \(kindName)"
+    }
+  }
 }
 
 extension JSONValue: Equatable {
