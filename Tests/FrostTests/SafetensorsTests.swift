@@ -233,6 +233,7 @@ struct SafetensorsHeaderTests {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     expectIOError(directory.path, "a directory") { _ = try SafetensorsFile(path: directory.path) }
+    expectIOError("/dev/null", "not a regular file") { _ = try SafetensorsFile(path: "/dev/null") }
   }
 
   @Test func fileShorterThanTheLengthField() throws {

@@ -16,7 +16,8 @@ import Foundation
 /// tensor name to `{"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}`, plus an
 /// optional `"__metadata__"` object of strings; then the data section, where offsets start.
 /// As in the reference implementation, the tensors must tile the data section exactly: no
-/// gaps, no overlaps, no trailing bytes.
+/// gaps, no overlaps, no trailing bytes; and fields of an entry other than those three are
+/// ignored.
 ///
 /// Opening reads and validates only the header. The file then stays open until the last
 /// copy of this value is released, so a file that `write(_:metadata:to:)` replaces meanwhile
@@ -385,7 +386,8 @@ extension SafetensorsFile {
   ///
   /// - Throws: `FrostError.invalidArgument` when a tensor is named `__metadata__`;
   ///   `FrostError.io` naming `path` when the file cannot be written (the temporary file is
-  ///   removed and nothing is replaced).
+  ///   removed and nothing is replaced), or, rarely, when the directory cannot be synced
+  ///   after the rename (the new file is in place but might not survive a power loss).
   public static func write(
     _ tensors: [String: NDArray], metadata: [String: String] = [:], to path: String
   ) throws {
