@@ -28,10 +28,10 @@ struct DataBatchingTests {
   }
 
   @Test func arraySplitRejectsBadArguments() {
-    expectFrostError(.invalidArgument, mentioning: ["10 rows into 0 parts"]) {
+    expectDataError(.invalidArgument, mentioning: ["10 rows into 0 parts"]) {
       try arraySplitRanges(10, into: 0)
     }
-    expectFrostError(.invalidArgument, mentioning: ["-1 rows"]) {
+    expectDataError(.invalidArgument, mentioning: ["-1 rows"]) {
       try arraySplitRanges(-1, into: 2)
     }
   }
@@ -67,16 +67,16 @@ struct DataBatchingTests {
     var generator = PhiloxRandom(seed: 5)
     var seen = Set<Int>()
     for _ in 0..<1_000 {
-      let value = uniformIndex(below: 7, using: &generator)
+      let value = generator.uniformIndex(below: 7)
       #expect(value >= 0 && value < 7)
       seen.insert(value)
     }
     #expect(seen.count == 7)
-    #expect(uniformIndex(below: 1, using: &generator) == 0)
+    #expect(generator.uniformIndex(below: 1) == 0)
   }
 
   @Test func negativePermutationCountIsAnError() {
-    expectFrostError(.invalidArgument, mentioning: ["count -3"]) {
+    expectDataError(.invalidArgument, mentioning: ["count -3"]) {
       try randomPermutation(-3, seed: 0)
     }
   }
@@ -103,17 +103,17 @@ struct DataBatchingTests {
 
   @Test func gatheringRowsRejectsBadIndices() throws {
     let a = try NDArray(shape: [4, 3], scalars: (0..<12).map(Float.init))
-    expectFrostError(.invalidArgument, mentioning: ["index 4 at position 1", "0..<4"]) {
+    expectDataError(.invalidArgument, mentioning: ["index 4 at position 1", "0..<4"]) {
       try a.gatheringRows([0, 4])
     }
-    expectFrostError(.invalidArgument, mentioning: ["index -1 at position 0"]) {
+    expectDataError(.invalidArgument, mentioning: ["index -1 at position 0"]) {
       try a.gatheringRows([-1])
     }
-    expectFrostError(.invalidArgument, mentioning: ["scalar"]) {
+    expectDataError(.invalidArgument, mentioning: ["scalar"]) {
       try NDArray(Float(1)).gatheringRows([0])
     }
     // Slices know only their own rows.
-    expectFrostError(.invalidArgument, mentioning: ["index 2", "0..<2"]) {
+    expectDataError(.invalidArgument, mentioning: ["index 2", "0..<2"]) {
       try a.rows(1..<3).gatheringRows([2])
     }
   }
@@ -151,16 +151,16 @@ struct DataBatchingTests {
   @Test func shuffledBatchesRejectsBadArguments() throws {
     let x = try NDArray(zeros: [6, 2])
     let y = NDArray((0..<6).map(Int32.init))
-    expectFrostError(.invalidArgument, mentioning: ["x has 6 rows", "y has 5"]) {
+    expectDataError(.invalidArgument, mentioning: ["x has 6 rows", "y has 5"]) {
       try shuffledBatches(x, y.rows(0..<5), batchCount: 2, seed: 0)
     }
-    expectFrostError(.invalidArgument, mentioning: ["batchCount 0", "1...6"]) {
+    expectDataError(.invalidArgument, mentioning: ["batchCount 0", "1...6"]) {
       try shuffledBatches(x, y, batchCount: 0, seed: 0)
     }
-    expectFrostError(.invalidArgument, mentioning: ["batchCount 7"]) {
+    expectDataError(.invalidArgument, mentioning: ["batchCount 7"]) {
       try shuffledBatches(x, y, batchCount: 7, seed: 0)
     }
-    expectFrostError(.invalidArgument, mentioning: ["first dimension"]) {
+    expectDataError(.invalidArgument, mentioning: ["first dimension"]) {
       try shuffledBatches(NDArray(Float(1)), y, batchCount: 1, seed: 0)
     }
   }

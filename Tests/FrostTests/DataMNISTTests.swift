@@ -8,28 +8,29 @@ struct DataMNISTTests {
   /// A directory in the MNIST layout: 6 training and 3 test images of 2×2 pixels; training
   /// image `i` has every pixel equal to `i`, and label `i % 10`.
   static func writeDataset(
-    into dir: ScratchDirectory, gzipTrainImages: Bool = true, trainLabels: [UInt8]? = nil,
+    into dir: DataScratchDirectory, gzipTrainImages: Bool = true, trainLabels: [UInt8]? = nil,
     testPixels: UInt32 = 2
   ) throws {
     let trainPixels = (0..<6).flatMap { [UInt8](repeating: UInt8($0), count: 4) }
-    let trainImages = idxFile(type: 0x08, dimensions: [6, 2, 2], data: trainPixels)
+    let trainImages = idxFileBytes(type: 0x08, dimensions: [6, 2, 2], data: trainPixels)
     try dir.write(
       "train-images-idx3-ubyte" + (gzipTrainImages ? ".gz" : ""),
-      gzipTrainImages ? gzipped(trainImages) : trainImages)
+      gzipTrainImages ? gzipBytes(trainImages) : trainImages)
     let labels = trainLabels ?? [0, 1, 2, 3, 4, 5]
     try dir.write(
       "train-labels-idx1-ubyte",
-      idxFile(type: 0x08, dimensions: [UInt32(labels.count)], data: labels))
+      idxFileBytes(type: 0x08, dimensions: [UInt32(labels.count)], data: labels))
     let testData = [UInt8](repeating: 255, count: 3 * 2 * Int(testPixels))
     try dir.write(
       "t10k-images-idx3-ubyte.gz",
-      gzipped(idxFile(type: 0x08, dimensions: [3, 2, testPixels], data: testData)))
+      gzipBytes(idxFileBytes(type: 0x08, dimensions: [3, 2, testPixels], data: testData)))
     try dir.write(
-      "t10k-labels-idx1-ubyte.gz", gzipped(idxFile(type: 0x08, dimensions: [3], data: [7, 8, 9])))
+      "t10k-labels-idx1-ubyte.gz",
+      gzipBytes(idxFileBytes(type: 0x08, dimensions: [3], data: [7, 8, 9])))
   }
 
   @Test func loadsAndSplitsAnMNISTDirectory() throws {
-    let dir = try ScratchDirectory()
+    let dir = try DataScratchDirectory()
     defer { dir.remove() }
     try Self.writeDataset(into: dir)
 
@@ -53,33 +54,33 @@ struct DataMNISTTests {
   }
 
   @Test func acceptsPlainAndGzippedNames() throws {
-    let dir = try ScratchDirectory()
+    let dir = try DataScratchDirectory()
     defer { dir.remove() }
     try Self.writeDataset(into: dir, gzipTrainImages: false)
     #expect(try MNISTDataset.load(from: dir.path, validationCount: 1).train.count == 5)
   }
 
   @Test func missingDirectoryNamesItAndThePackage() throws {
-    let dir = try ScratchDirectory()
+    let dir = try DataScratchDirectory()
     defer { dir.remove() }
     let missing = dir.path + "/nowhere"
-    expectFrostError(.notFound, mentioning: [missing, "does not exist"]) {
+    expectDataError(.notFound, mentioning: [missing, "does not exist"]) {
       try MNISTDataset.load(from: missing)
     }
-    expectFrostError(.notFound, mentioning: [missing, "dataset-fashion-mnist", "apt-get"]) {
+    expectDataError(.notFound, mentioning: [missing, "dataset-fashion-mnist", "apt-get"]) {
       try FashionMNIST.load(from: missing)
     }
     // A file where the directory should be.
     let file = try dir.write("not-a-directory", [1])
-    expectFrostError(.notFound, mentioning: [file]) { try FashionMNIST.load(from: file) }
+    expectDataError(.notFound, mentioning: [file]) { try FashionMNIST.load(from: file) }
   }
 
   @Test func missingFileNamesItAndThePackage() throws {
-    let dir = try ScratchDirectory()
+    let dir = try DataScratchDirectory()
     defer { dir.remove() }
     try Self.writeDataset(into: dir)
     try FileManager.default.removeItem(atPath: dir.path + "/t10k-labels-idx1-ubyte.gz")
-    expectFrostError(
+    expectDataError(
       .notFound,
       mentioning: [
         "t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz", dir.path, "dataset-fashion-mnist",
@@ -90,44 +91,44 @@ struct DataMNISTTests {
   }
 
   @Test func mismatchedOrBadLabelsAreErrors() throws {
-    let dir = try ScratchDirectory()
+    let dir = try DataScratchDirectory()
     defer { dir.remove() }
     try Self.writeDataset(into: dir, trainLabels: [0, 1, 2, 3, 4])
     let labels = dir.path + "/train-labels-idx1-ubyte"
-    expectFrostError(.invalidFile, mentioning: [labels, "holds 5 labels", "holds 6 images"]) {
+    expectDataError(.invalidFile, mentioning: [labels, "holds 5 labels", "holds 6 images"]) {
       try MNISTDataset.load(from: dir.path, validationCount: 1)
     }
 
     try Self.writeDataset(into: dir, trainLabels: [0, 1, 2, 10, 4, 5])
-    expectFrostError(.invalidFile, mentioning: [labels, "label 10 at index 3", "0..<10"]) {
+    expectDataError(.invalidFile, mentioning: [labels, "label 10 at index 3", "0..<10"]) {
       try MNISTDataset.load(from: dir.path, validationCount: 1)
     }
   }
 
   @Test func mismatchedImageSizesAndBadValidationCountAreErrors() throws {
-    let dir = try ScratchDirectory()
+    let dir = try DataScratchDirectory()
     defer { dir.remove() }
     try Self.writeDataset(into: dir, testPixels: 3)
-    expectFrostError(.invalidFile, mentioning: ["t10k-images-idx3-ubyte.gz", "6 pixels", "4"]) {
+    expectDataError(.invalidFile, mentioning: ["t10k-images-idx3-ubyte.gz", "6 pixels", "4"]) {
       try MNISTDataset.load(from: dir.path, validationCount: 1)
     }
 
     try Self.writeDataset(into: dir)
-    expectFrostError(.invalidArgument, mentioning: ["validationCount 7", "0...6"]) {
+    expectDataError(.invalidArgument, mentioning: ["validationCount 7", "0...6"]) {
       try MNISTDataset.load(from: dir.path, validationCount: 7)
     }
-    expectFrostError(.invalidArgument, mentioning: ["validationCount -1"]) {
+    expectDataError(.invalidArgument, mentioning: ["validationCount -1"]) {
       try MNISTDataset.load(from: dir.path, validationCount: -1)
     }
   }
 
   @Test func corruptFileInTheDirectoryIsNamed() throws {
-    let dir = try ScratchDirectory()
+    let dir = try DataScratchDirectory()
     defer { dir.remove() }
     try Self.writeDataset(into: dir)
-    let truncated = Array(gzipped([0, 0, 8, 3]).dropLast(3))
+    let truncated = Array(gzipBytes([0, 0, 8, 3]).dropLast(3))
     let images = try dir.write("train-images-idx3-ubyte.gz", truncated)
-    expectFrostError(.invalidFile, mentioning: [images]) {
+    expectDataError(.invalidFile, mentioning: [images]) {
       try MNISTDataset.load(from: dir.path)
     }
   }
@@ -158,18 +159,18 @@ struct DataMNISTTests {
     #expect(try first.images.scalars(as: Float.self) == [0, 1, 2, 3])
     #expect(try data.prefix(100).count == 6)
     #expect(try data.prefix(0).count == 0)
-    expectFrostError(.invalidArgument, mentioning: ["count -1"]) { try data.prefix(-1) }
+    expectDataError(.invalidArgument, mentioning: ["count -1"]) { try data.prefix(-1) }
   }
 
   @Test func labeledDataChecksItsParts() throws {
     let images = try NDArray(zeros: [3, 2])
-    expectFrostError(.invalidArgument, mentioning: ["one row per label", "2 labels"]) {
+    expectDataError(.invalidArgument, mentioning: ["one row per label", "2 labels"]) {
       try LabeledData(images: images, labels: NDArray([Int32(0), 1]))
     }
-    expectFrostError(.invalidArgument, mentioning: ["int32", "float32"]) {
+    expectDataError(.invalidArgument, mentioning: ["int32", "float32"]) {
       try LabeledData(images: images, labels: NDArray([Float(0), 1, 2]))
     }
-    expectFrostError(.invalidArgument, mentioning: ["one row per label"]) {
+    expectDataError(.invalidArgument, mentioning: ["one row per label"]) {
       try LabeledData(images: NDArray(Float(1)), labels: NDArray([Int32(0)]))
     }
   }

@@ -64,25 +64,27 @@ public func randomPermutation(_ count: Int, seed: UInt64) throws -> [Int] {
   var permutation = Array(0..<count)
   var i = count - 1
   while i > 0 {
-    permutation.swapAt(i, uniformIndex(below: i + 1, using: &generator))
+    permutation.swapAt(i, generator.uniformIndex(below: i + 1))
     i -= 1
   }
   return permutation
 }
 
-/// A uniform integer in `0..<bound`: the high half of a 64×64-bit product, redrawn in the
-/// rare case that the low half falls where some results would be favoured.
-func uniformIndex(below bound: Int, using generator: inout PhiloxRandom) -> Int {
-  precondition(bound > 0, "uniformIndex needs a positive bound, got \(bound)")
-  let range = UInt64(bound)
-  var product = generator.next().multipliedFullWidth(by: range)
-  if product.low < range {
-    let threshold = (0 &- range) % range
-    while product.low < threshold {
-      product = generator.next().multipliedFullWidth(by: range)
+extension PhiloxRandom {
+  /// A uniform integer in `0..<bound`: the high half of a 64×64-bit product, redrawn in the
+  /// rare case that the low half falls where some results would be favoured.
+  mutating func uniformIndex(below bound: Int) -> Int {
+    precondition(bound > 0, "uniformIndex needs a positive bound, got \(bound)")
+    let range = UInt64(bound)
+    var product = next().multipliedFullWidth(by: range)
+    if product.low < range {
+      let threshold = (0 &- range) % range
+      while product.low < threshold {
+        product = next().multipliedFullWidth(by: range)
+      }
     }
+    return Int(product.high)
   }
-  return Int(product.high)
 }
 
 /// Splits `count` rows into `parts` contiguous ranges of nearly equal size, as numpy's

@@ -72,8 +72,9 @@ final class FileByteStream {
     }
     guard info.st_mode & S_IFMT == S_IFREG else {
       close(descriptor)
-      let kind = info.st_mode & S_IFMT == S_IFDIR ? "a directory" : "not a regular file"
-      throw FrostError.io(path: path, reason: "is \(kind), not a data file")
+      let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+      throw FrostError.io(
+        path: path, reason: isDirectory ? "is a directory, not a file" : "is not a regular file")
     }
 
     let input = UnsafeMutableRawBufferPointer.allocate(
@@ -212,6 +213,6 @@ final class FileByteStream {
 }
 
 /// The C library's text for an `errno` value.
-func describeErrno(_ code: Int32) -> String {
+private func describeErrno(_ code: Int32) -> String {
   String(cString: strerror(code))
 }

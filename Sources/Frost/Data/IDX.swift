@@ -321,7 +321,7 @@ extension IDX {
 }
 
 /// A byte as Swift writes hex literals: `0x1F`.
-func hex(_ byte: UInt8) -> String {
+private func hex(_ byte: UInt8) -> String {
   let digits = String(byte, radix: 16, uppercase: true)
   return digits.count == 1 ? "0x0" + digits : "0x" + digits
 }
