@@ -20,8 +20,8 @@ final class CompiledPlan: @unchecked Sendable {
     let kernel: Kernel
     let inputs: [Int]
     let outputs: [Int]
-    /// The variable this step writes, if any.
-    let writes: VariableRecord?
+    /// The variables this step writes.
+    let writes: [VariableRecord]
   }
 
   let request: PlanRequest
@@ -117,15 +117,15 @@ final class CompiledPlan: @unchecked Sendable {
         types.append(type)
         sources.append(.step(steps.count))
       }
-      var writes: VariableRecord?
-      if node.op.traits.contains(.writesVariable) {
-        let target = node.inputs[0]
+      var writes: [VariableRecord] = []
+      for index in node.op.writtenInputs {
+        let target = node.inputs[index]
         if request.feeds.contains(target) {
           throw FrostError.invalidArgument(
             "'\(node.name)' assigns variable '\(graph.node(target.node).name)',"
               + " which is fed in the same run")
         }
-        writes = variable(target.node)
+        writes.append(variable(target.node))
       }
       let attributes = Attributes(node.attributes, owner: node.name)
       let setup = KernelSetup(
@@ -152,17 +152,15 @@ final class CompiledPlan: @unchecked Sendable {
     var checked = Set<Int>()
     let recordOfSlot = Dictionary(uniqueKeysWithValues: variables.map { ($0.0, $0.1) })
     for step in steps {
-      let pureAssign =
-        step.op.traits.contains(.writesVariable)
-        && !step.op.traits.contains(.readsWrittenVariable)
+      let assignsOnly = !step.op.traits.contains(.readsWrittenVariables)
       for (position, slot) in step.inputs.enumerated() {
         guard let record = recordOfSlot[slot] else { continue }
-        if pureAssign && position == 0 { continue }
+        if assignsOnly && step.op.writtenInputs.contains(position) { continue }
         if !assigned.contains(record.node), checked.insert(record.node).inserted {
           mustBeInitialized.append(record)
         }
       }
-      if let record = step.writes { assigned.insert(record.node) }
+      for record in step.writes { assigned.insert(record.node) }
     }
     for slot in fetchSlots {
       guard let record = recordOfSlot[slot], !assigned.contains(record.node) else { continue }
@@ -170,9 +168,9 @@ final class CompiledPlan: @unchecked Sendable {
     }
     self.mustBeInitialized = mustBeInitialized
 
-    let written = steps.compactMap(\.writes)
+    let written = steps.flatMap(\.writes)
     self.isExclusive = !written.isEmpty
-    let firstWrite = steps.firstIndex { $0.writes != nil } ?? steps.count
+    let firstWrite = steps.firstIndex { !$0.writes.isEmpty } ?? steps.count
     let failsAfterWrite = steps[firstWrite...].contains { $0.op.traits.contains(.canFail) }
     var uniqueWritten: [VariableRecord] = []
     for record in written where !uniqueWritten.contains(where: { $0 === record }) {

@@ -65,7 +65,7 @@ struct PlanAnalysis {
     var reads = MinHeap()
     var writes = MinHeap()
     func release(_ id: Int) {
-      if graph.node(id).op.traits.contains(.writesVariable) {
+      if graph.node(id).op.writesVariables {
         writes.push(id)
       } else {
         reads.push(id)

@@ -60,7 +60,7 @@ final class RunState {
           KernelIO(
             state: self, inputSlots: step.inputs, outputSlots: step.outputs,
             nodeID: step.nodeID))
-        if let record = step.writes {
+        for record in step.writes {
           record.isInitialized = true
           record.version &+= 1
         }

@@ -73,11 +73,11 @@ public final class Graph: @unchecked Sendable {
 
   /// Runs `body` with `name` pushed onto the name scope, so that the ops it creates are
   /// named `name/...`. A scope name already in use gets TensorFlow's suffix (`name_1`);
-  /// a name ending in `/` re-enters that exact scope.
+  /// a name ending in `/` re-enters that exact scope, and `/` alone the top level.
   public func withNameScope<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
     let previous = locked { scopePrefix }
     let entered: String = locked {
-      if name.hasSuffix("/") { return name }
+      if name.hasSuffix("/") { return name == "/" ? "" : name }
       let base = Self.sanitize(name, fallback: "scope")
       return reserveUniqueName(scopePrefix + base) + "/"
     }

@@ -17,15 +17,22 @@ final class OpDefinition: Sendable {
   /// op is not differentiable.
   let gradient: GradientFunction?
   let traits: OpTraits
+  /// The inputs that are variables this op writes in place (Assign, optimizer updates);
+  /// each must be a variable node's output.
+  let writtenInputs: [Int]
+
+  /// Whether running the op changes variables.
+  var writesVariables: Bool { !writtenInputs.isEmpty }
 
   init(
-    _ name: String, traits: OpTraits = [],
+    _ name: String, traits: OpTraits = [], writes writtenInputs: [Int] = [],
     infer: @escaping @Sendable (inout InferenceContext) throws -> [TensorType],
     kernel: (@Sendable (KernelSetup) throws -> Kernel)?,
     gradient: GradientFunction? = nil
   ) {
     self.name = name
     self.traits = traits
+    self.writtenInputs = writtenInputs
     self.infer = infer
     self.kernel = kernel
     self.gradient = gradient
@@ -36,11 +43,9 @@ final class OpDefinition: Sendable {
 struct OpTraits: OptionSet, Sendable {
   let rawValue: Int
 
-  /// Writes the variable given as input 0 (Assign, optimizer updates).
-  static let writesVariable = OpTraits(rawValue: 1 << 0)
-  /// Reads input 0's previous value while writing it (an update, not an Assign): the
-  /// variable must be initialized.
-  static let readsWrittenVariable = OpTraits(rawValue: 1 << 1)
+  /// Reads the previous values of the variables it writes (an update, not an Assign):
+  /// they must be initialized.
+  static let readsWrittenVariables = OpTraits(rawValue: 1 << 1)
   /// Draws random numbers: its runs are serialized and its values change from run to run.
   static let random = OpTraits(rawValue: 1 << 2)
   /// Output 0 is input 0's memory under another shape (identity, reshape): no copy.

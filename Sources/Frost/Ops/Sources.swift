@@ -26,7 +26,7 @@ extension Ops {
     kernel: nil)
 
   static let assign: OpDefinition = OpDefinition(
-    "Assign", traits: [.writesVariable],
+    "Assign", writes: [0],
     infer: { context in
       guard context.inputs[0].dtype == context.inputs[1].dtype,
         context.inputs[0].shape.isCompatible(with: context.inputs[1].shape)
