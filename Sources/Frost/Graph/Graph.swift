@@ -139,7 +139,7 @@ public final class Graph: @unchecked Sendable {
   @discardableResult
   func addNode(
     _ op: OpDefinition, inputs: [Tensor], attributes: [String: AttributeValue] = [:],
-    name: String?, ignoresControlDependencies: Bool = false
+    name: String?, ignoresControlDependencies: Bool = false, controlInputs: [Int] = []
   ) throws -> Operation {
     for input in inputs where input.graph !== self {
       throw FrostError.invalidArgument(
@@ -159,7 +159,9 @@ public final class Graph: @unchecked Sendable {
       nodes.append(
         Node(
           name: nodeName, op: op, inputs: inputEndpoints,
-          controlInputs: ignoresControlDependencies ? [] : controlDependencies,
+          controlInputs: Array(
+            Set((ignoresControlDependencies ? [] : controlDependencies) + controlInputs)
+          ).sorted(),
           attributes: attributes, outputs: outputs))
       nodeIDs[nodeName] = id
       return Operation(graph: self, id: id)
@@ -440,6 +442,28 @@ public final class Graph: @unchecked Sendable {
   }
 
   var collectionEntries: [String: [CollectionEntry]] { locked { collections } }
+
+  /// Every variable node with its initializer's node.
+  var initializerTable: [Int: Int] { locked { initializers } }
+
+  /// Records what an imported graph says: a variable's initializer, collection entries,
+  /// and its scope names as taken.
+  func registerImported(
+    initializers imported: [Int: Int], collections entries: [String: [CollectionEntry]],
+    names: [String]
+  ) {
+    locked {
+      initializers.merge(imported) { $1 }
+      for (name, items) in entries { collections[name, default: []] += items }
+      for name in names {
+        var prefix = ""
+        for part in name.split(separator: "/").dropLast() {
+          prefix += (prefix.isEmpty ? "" : "/") + part
+          if nameCounters[prefix] == nil { nameCounters[prefix] = 0 }
+        }
+      }
+    }
+  }
 
   private func filter(_ tensors: [Tensor], scope: String?) throws -> [Tensor] {
     guard let scope else { return tensors }
