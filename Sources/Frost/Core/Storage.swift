@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A block of raw, 64-byte aligned memory that holds tensor elements.
@@ -13,7 +14,7 @@ final class TensorStorage: @unchecked Sendable {
     self.byteCount = byteCount
     self.bytes = UnsafeMutableRawPointer.allocate(
       byteCount: max(byteCount, 1), alignment: 64)
-    bytes.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+    memset(bytes, 0, max(byteCount, 1))
     StorageCounters.allocations.add(1, ordering: .relaxed)
     StorageCounters.liveBytes.add(byteCount, ordering: .relaxed)
   }
