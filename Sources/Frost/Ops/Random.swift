@@ -333,6 +333,10 @@ public func randomShuffle(_ value: Tensor, seed: UInt64? = nil, name: String? = 
 public func dropout(_ x: Tensor, rate: Double, seed: UInt64? = nil, name: String? = nil)
   throws -> Tensor
 {
+  guard x.dtype.isFloatingPoint else {
+    throw FrostError.invalidArgument(
+      "dropout '\(name ?? "dropout")': '\(x.name)' is \(x.dtype); expected float32 or float64")
+  }
   let graph = x.graph
   return try graph.atomically {
     try graph.withNameScope(name ?? "dropout") {
