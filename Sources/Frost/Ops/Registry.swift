@@ -15,6 +15,10 @@ extension Ops {
     // Shapes and indexing.
 
     // Linear algebra, random numbers and control flow.
+    all += [
+      matrixInverse, matrixSolve, matrixDeterminant, cholesky, matrixBandPart, randomUniform,
+      randomNormal, truncatedNormal, randomShuffle, dropoutMask, placeholderWithDefault,
+    ]
 
     var table: [String: OpDefinition] = [:]
     for op in all {
