@@ -90,29 +90,32 @@ extension Ops {
 /// The graph seed TensorFlow 1.x uses when only an op seed is given.
 let defaultGraphSeed: UInt64 = 87_654_321
 
-/// The seed attribute of a random op: present only when the caller gave one.
-private func seedAttributes(_ seed: UInt64?) -> [String: AttributeValue] {
-  guard let seed else { return [:] }
-  return ["seed": .int(Int(truncatingIfNeeded: seed))]
+/// The seed attributes of a random op, resolved when it is built by TensorFlow 1.x's
+/// rules: both seeds given, both are used; only the op seed, the graph seed is 87654321;
+/// only the graph seed, the op seed is the node's id (its creation order, so rebuilding a
+/// graph the same way reproduces it). Neither: no attributes, and each plan draws its
+/// seeds from the system's generator. Resolving them here keeps them with the node, so an
+/// exported graph imported elsewhere (under a scope, with other ids) draws the same numbers.
+func seedAttributes(_ seed: UInt64?, in graph: Graph) -> [String: AttributeValue] {
+  let graphSeed = graph.seed
+  guard graphSeed != nil || seed != nil else { return [:] }
+  let opSeed = seed ?? UInt64(graph.nodeCount)
+  return [
+    "graphSeed": .int(Int(truncatingIfNeeded: graphSeed ?? defaultGraphSeed)),
+    "seed": .int(Int(truncatingIfNeeded: opSeed)),
+  ]
 }
 
-/// The (graph seed, op seed) pair of a random node, by TensorFlow 1.x's rules: both given,
-/// both are used; only the op seed, the graph seed is 87654321; only the graph seed, the
-/// op seed is the node's id (its creation order, so rebuilding a graph the same way
-/// reproduces it); neither, both are drawn from the system's generator, once per plan.
+/// The (graph seed, op seed) pair of a random node: from its attributes, or drawn from the
+/// system's generator, once per plan, when it has none.
 func randomSeeds(_ setup: KernelSetup) -> (UInt64, UInt64) {
-  var opSeed: UInt64?
-  if case .int(let value) = setup.attributes.values["seed"] {
-    opSeed = UInt64(truncatingIfNeeded: value)
+  if case .int(let graphSeed) = setup.attributes.values["graphSeed"],
+    case .int(let opSeed) = setup.attributes.values["seed"]
+  {
+    return (UInt64(truncatingIfNeeded: graphSeed), UInt64(truncatingIfNeeded: opSeed))
   }
-  switch (setup.graphSeed, opSeed) {
-  case (let graph?, let op?): return (graph, op)
-  case (let graph?, nil): return (graph, UInt64(setup.nodeID))
-  case (nil, let op?): return (defaultGraphSeed, op)
-  case (nil, nil):
-    var system = SystemRandomNumberGenerator()
-    return (system.next(), system.next())
-  }
+  var system = SystemRandomNumberGenerator()
+  return (system.next(), system.next())
 }
 
 // MARK: - Shapes
@@ -264,7 +267,7 @@ public func randomUniform(
     attributes: [
       "shape": .ints(shape), "dtype": .dtype(dtype), "minval": .double(minval),
       "maxval": .double(maxval),
-    ].merging(seedAttributes(seed)) { $1 }, name: name ?? "random_uniform")
+    ].merging(seedAttributes(seed, in: graph)) { $1 }, name: name ?? "random_uniform")
 }
 
 /// A tensor of `shape` drawn from the normal distribution of `mean` and `stddev`
@@ -279,7 +282,8 @@ public func randomNormal(
 ) throws -> Tensor {
   try graph.addOp(
     Ops.randomNormal, [],
-    attributes: normalAttributes(shape, mean, stddev, dtype, seed), name: name ?? "random_normal")
+    attributes: normalAttributes(shape, mean, stddev, dtype, seed, graph),
+    name: name ?? "random_normal")
 }
 
 /// Like `randomNormal`, but a draw more than two standard deviations from the mean is
@@ -294,17 +298,18 @@ public func truncatedNormal(
 ) throws -> Tensor {
   try graph.addOp(
     Ops.truncatedNormal, [],
-    attributes: normalAttributes(shape, mean, stddev, dtype, seed),
+    attributes: normalAttributes(shape, mean, stddev, dtype, seed, graph),
     name: name ?? "truncated_normal")
 }
 
 private func normalAttributes(
-  _ shape: [Int], _ mean: Double, _ stddev: Double, _ dtype: DType, _ seed: UInt64?
+  _ shape: [Int], _ mean: Double, _ stddev: Double, _ dtype: DType, _ seed: UInt64?,
+  _ graph: Graph
 ) -> [String: AttributeValue] {
   [
     "shape": .ints(shape), "dtype": .dtype(dtype), "mean": .double(mean),
     "stddev": .double(stddev),
-  ].merging(seedAttributes(seed)) { $1 }
+  ].merging(seedAttributes(seed, in: graph)) { $1 }
 }
 
 /// `value` with the slices along its first dimension in a random order, a new one each
@@ -316,7 +321,8 @@ public func randomShuffle(_ value: Tensor, seed: UInt64? = nil, name: String? = 
   -> Tensor
 {
   try value.graph.addOp(
-    Ops.randomShuffle, [value], attributes: seedAttributes(seed), name: name ?? "RandomShuffle")
+    Ops.randomShuffle, [value], attributes: seedAttributes(seed, in: value.graph),
+    name: name ?? "RandomShuffle")
 }
 
 /// Dropout with TensorFlow 2's convention (`tf.nn.dropout(x, rate=)`): each element of `x`
@@ -342,7 +348,8 @@ public func dropout(_ x: Tensor, rate: Double, seed: UInt64? = nil, name: String
     try graph.withNameScope(name ?? "dropout") {
       let mask = try graph.addOp(
         Ops.dropoutMask, [stopGradient(x)],
-        attributes: ["rate": .double(rate)].merging(seedAttributes(seed)) { $1 }, name: "mask")
+        attributes: ["rate": .double(rate)].merging(seedAttributes(seed, in: graph)) { $1 },
+        name: "mask")
       return try multiply(x, mask, name: "mul")
     }
   }
