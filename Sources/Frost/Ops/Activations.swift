@@ -17,14 +17,21 @@ extension Ops {
     "Relu", traits: [.inPlace], infer: unaryInference(DType.floats),
     kernel: { try floatUnaryKernel(ReluFamily.self, $0) },
     gradient: { context in
-      [try context.graph.addOp(Ops.reluGrad, [context.gradient, context.outputs[0]], name: "ReluGrad")]
+      [
+        try context.graph.addOp(
+          Ops.reluGrad, [context.gradient, context.outputs[0]], name: "ReluGrad")
+      ]
     })
 
   static let reluGrad: OpDefinition = OpDefinition(
     "ReluGrad", traits: [.inPlace], infer: broadcastInference(DType.floats),
     kernel: { try floatBinaryKernel(ReluGradFamily.self, $0) },
     gradient: { context in
-      [try context.graph.addOp(Ops.reluGrad, [context.gradient, context.inputs[1]], name: "ReluGrad"), nil]
+      [
+        try context.graph.addOp(
+          Ops.reluGrad, [context.gradient, context.inputs[1]], name: "ReluGrad"),
+        nil,
+      ]
     })
 }
 
@@ -388,23 +395,35 @@ private func softmaxKernel<T: FloatScalar>(_ type: T.Type, axis: Int, log: Bool)
     let x = input.pointer(T.self)
     let z = io.output(0).pointer(T.self)
     forEachLine(input.shape, axis: axis) { start, length, stride in
-      let (xs, zs) = (x + start, z + start)
-      var top = xs[0]
-      for k in 1..<length where xs[k * stride] > top { top = xs[k * stride] }
-      var sum: T = 0
-      if log {
-        for k in 0..<length { sum += T.exp(xs[k * stride] - top) }
-        let logSum = T.log(sum)
-        for k in 0..<length { zs[k * stride] = (xs[k * stride] - top) - logSum }
+      // A literal stride of 1 (the last axis, the common case) lets the loops vectorize.
+      if stride == 1 {
+        softmaxLine(x + start, z + start, length: length, stride: 1, log: log)
       } else {
-        for k in 0..<length {
-          let e = T.exp(xs[k * stride] - top)
-          zs[k * stride] = e
-          sum += e
-        }
-        for k in 0..<length { zs[k * stride] /= sum }
+        softmaxLine(x + start, z + start, length: length, stride: stride, log: log)
       }
     }
+  }
+}
+
+@inline(__always)
+private func softmaxLine<T: FloatScalar>(
+  _ x: UnsafeMutablePointer<T>, _ z: UnsafeMutablePointer<T>, length: Int, stride: Int,
+  log: Bool
+) {
+  var top = x[0]
+  for k in 1..<length where x[k * stride] > top { top = x[k * stride] }
+  var sum: T = 0
+  if log {
+    for k in 0..<length { sum += T.exp(x[k * stride] - top) }
+    let logSum = T.log(sum)
+    for k in 0..<length { z[k * stride] = (x[k * stride] - top) - logSum }
+  } else {
+    for k in 0..<length {
+      let e = T.exp(x[k * stride] - top)
+      z[k * stride] = e
+      sum += e
+    }
+    for k in 0..<length { z[k * stride] /= sum }
   }
 }
 
@@ -417,16 +436,28 @@ private func softmaxGradKernel<T: FloatScalar>(_ type: T.Type, axis: Int, log: B
     let y = io.input(1).pointer(T.self)
     let z = out.pointer(T.self)
     forEachLine(out.shape, axis: axis) { start, length, stride in
-      let (gs, ys, zs) = (g + start, y + start, z + start)
-      var sum: T = 0
-      if log {
-        for k in 0..<length { sum += gs[k * stride] }
-        for k in 0..<length { zs[k * stride] = gs[k * stride] - T.exp(ys[k * stride]) * sum }
+      if stride == 1 {
+        softmaxGradLine(g + start, y + start, z + start, length: length, stride: 1, log: log)
       } else {
-        for k in 0..<length { sum += gs[k * stride] * ys[k * stride] }
-        for k in 0..<length { zs[k * stride] = (gs[k * stride] - sum) * ys[k * stride] }
+        softmaxGradLine(
+          g + start, y + start, z + start, length: length, stride: stride, log: log)
       }
     }
+  }
+}
+
+@inline(__always)
+private func softmaxGradLine<T: FloatScalar>(
+  _ g: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ z: UnsafeMutablePointer<T>,
+  length: Int, stride: Int, log: Bool
+) {
+  var sum: T = 0
+  if log {
+    for k in 0..<length { sum += g[k * stride] }
+    for k in 0..<length { z[k * stride] = g[k * stride] - T.exp(y[k * stride]) * sum }
+  } else {
+    for k in 0..<length { sum += g[k * stride] * y[k * stride] }
+    for k in 0..<length { z[k * stride] = (g[k * stride] - sum) * y[k * stride] }
   }
 }
 
@@ -450,7 +481,8 @@ public func relu6(_ x: Tensor, name: String? = nil) throws -> Tensor {
 ///
 /// - Throws: `FrostError.invalidArgument` unless `x` is float32 or float64.
 public func leakyRelu(_ x: Tensor, alpha: Double = 0.2, name: String? = nil) throws -> Tensor {
-  try x.graph.addOp(Ops.leakyRelu, [x], attributes: ["alpha": .double(alpha)], name: name ?? "LeakyRelu")
+  try x.graph.addOp(
+    Ops.leakyRelu, [x], attributes: ["alpha": .double(alpha)], name: name ?? "LeakyRelu")
 }
 
 /// `x` where positive, `eˣ - 1` elsewhere (TensorFlow's `tf.nn.elu`), through `expm1`

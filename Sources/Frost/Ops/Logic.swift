@@ -151,8 +151,10 @@ extension Ops {
       let condition = context.inputs[0]
       return [
         nil,
-        context.needs(1) ? try unbroadcast(Frost.select(condition, g, zeros), to: x, other: g) : nil,
-        context.needs(2) ? try unbroadcast(Frost.select(condition, zeros, g), to: y, other: g) : nil,
+        context.needs(1)
+          ? try unbroadcast(Frost.select(condition, g, zeros), to: x, other: g) : nil,
+        context.needs(2)
+          ? try unbroadcast(Frost.select(condition, zeros, g), to: y, other: g) : nil,
       ]
     })
 }
