@@ -42,35 +42,35 @@ public func relu(_ x: Tensor, name: String? = nil) throws -> Tensor {
   try x.graph.addOp(Ops.relu, [x], name: name ?? "Relu")
 }
 
-enum Relu6Family: FloatUnaryFamily {
+private enum Relu6Family: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x > 0 ? (x < 6 ? x : 6) : 0 }
 }
 
 /// `gradient` where the relu6 output lies strictly between 0 and 6, else 0.
-enum Relu6GradFamily: FloatBinaryFamily {
+private enum Relu6GradFamily: FloatBinaryFamily {
   static func apply<T: FloatScalar>(_ gradient: T, _ output: T) -> T {
     output > 0 && output < 6 ? gradient : 0
   }
 }
 
-enum EluFamily: FloatUnaryFamily {
+private enum EluFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x > 0 ? x : T.expm1(x) }
 }
 
 /// The elu derivative through the output: 1 above 0, `y + 1` (that is `eˣ`) below.
-enum EluGradFamily: FloatBinaryFamily {
+private enum EluGradFamily: FloatBinaryFamily {
   static func apply<T: FloatScalar>(_ gradient: T, _ output: T) -> T {
     output > 0 ? gradient : gradient * (output + 1)
   }
 }
 
 /// The constants of selu (Klambauer et al. 2017), as TensorFlow spells them.
-enum SeluConstants {
+private enum SeluConstants {
   static let alpha = 1.6732632423543772
   static let scale = 1.0507009873554805
 }
 
-enum SeluFamily: FloatUnaryFamily {
+private enum SeluFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T {
     let scale = T(fromDouble: SeluConstants.scale)
     let alpha = T(fromDouble: SeluConstants.alpha)
@@ -79,7 +79,7 @@ enum SeluFamily: FloatUnaryFamily {
 }
 
 /// The selu derivative through the output: `scale` above 0, `y + scale * alpha` below.
-enum SeluGradFamily: FloatBinaryFamily {
+private enum SeluGradFamily: FloatBinaryFamily {
   static func apply<T: FloatScalar>(_ gradient: T, _ output: T) -> T {
     let scale = T(fromDouble: SeluConstants.scale)
     let scaledAlpha = T(fromDouble: SeluConstants.scale * SeluConstants.alpha)
@@ -89,21 +89,21 @@ enum SeluGradFamily: FloatBinaryFamily {
 
 /// `1 / (1 + e⁻ˣ)`: for large negative `x` the exponential overflows to infinity and the
 /// quotient to an exact 0, for large positive `x` it gives 1, never NaN.
-enum SigmoidFamily: FloatUnaryFamily {
+private enum SigmoidFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
 }
 
-enum SigmoidGradFamily: FloatBinaryFamily {
+private enum SigmoidGradFamily: FloatBinaryFamily {
   static func apply<T: FloatScalar>(_ gradient: T, _ output: T) -> T {
     gradient * output * (1 - output)
   }
 }
 
-enum TanhFamily: FloatUnaryFamily {
+private enum TanhFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { T.tanh(x) }
 }
 
-enum TanhGradFamily: FloatBinaryFamily {
+private enum TanhGradFamily: FloatBinaryFamily {
   static func apply<T: FloatScalar>(_ gradient: T, _ output: T) -> T {
     gradient * (1 - output * output)
   }
@@ -111,7 +111,7 @@ enum TanhGradFamily: FloatBinaryFamily {
 
 /// `log(1 + eˣ)` as `log1p(e^-|x|) + max(x, 0)`: no overflow for large `x`, and full
 /// precision for large negative `x`.
-enum SoftplusFamily: FloatUnaryFamily {
+private enum SoftplusFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T {
     T.log1p(T.exp(-x.magnitude)) + (x > 0 ? x : 0)
   }

@@ -1,27 +1,27 @@
 // Comparisons into bool tensors, logical operations on them, casts between dtypes, and
 // select (TensorFlow 1's tf.where with x and y).
 
-enum EqualFamily: ComparisonFamily {
+private enum EqualFamily: ComparisonFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> Bool { a == b }
 }
 
-enum NotEqualFamily: ComparisonFamily {
+private enum NotEqualFamily: ComparisonFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> Bool { a != b }
 }
 
-enum LessFamily: ComparisonFamily {
+private enum LessFamily: ComparisonFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> Bool { a < b }
 }
 
-enum LessEqualFamily: ComparisonFamily {
+private enum LessEqualFamily: ComparisonFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> Bool { a <= b }
 }
 
-enum GreaterFamily: ComparisonFamily {
+private enum GreaterFamily: ComparisonFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> Bool { a > b }
 }
 
-enum GreaterEqualFamily: ComparisonFamily {
+private enum GreaterEqualFamily: ComparisonFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> Bool { a >= b }
 }
 
@@ -171,24 +171,24 @@ private func rowCondition(_ condition: Shape, valuesRank: Int?) -> Shape {
 
 /// Element types a cast converts between. Every value of them is exact as a `Double`, so
 /// a cast goes through `Double` with a single rounding.
-protocol CastableScalar: TensorScalar {
+private protocol CastableScalar: TensorScalar {
   init(castingFrom value: Double)
   var castingValue: Double { get }
 }
 
 extension Float: CastableScalar {
-  init(castingFrom value: Double) { self = Float(value) }
-  var castingValue: Double { Double(self) }
+  fileprivate init(castingFrom value: Double) { self = Float(value) }
+  fileprivate var castingValue: Double { Double(self) }
 }
 
 extension Double: CastableScalar {
-  init(castingFrom value: Double) { self = value }
-  var castingValue: Double { self }
+  fileprivate init(castingFrom value: Double) { self = value }
+  fileprivate var castingValue: Double { self }
 }
 
 extension Int32: CastableScalar {
   /// Truncates toward zero; NaN becomes 0 and values beyond the range saturate.
-  init(castingFrom value: Double) {
+  fileprivate init(castingFrom value: Double) {
     if value.isNaN {
       self = 0
     } else if value >= 2_147_483_648 {
@@ -199,12 +199,12 @@ extension Int32: CastableScalar {
       self = Int32(value)
     }
   }
-  var castingValue: Double { Double(self) }
+  fileprivate var castingValue: Double { Double(self) }
 }
 
 extension Bool: CastableScalar {
-  init(castingFrom value: Double) { self = value != 0 }
-  var castingValue: Double { self ? 1 : 0 }
+  fileprivate init(castingFrom value: Double) { self = value != 0 }
+  fileprivate var castingValue: Double { self ? 1 : 0 }
 }
 
 private struct CastFunctor<Source: CastableScalar, Target: CastableScalar>: UnaryFunctor {

@@ -5,58 +5,58 @@
 // log1p, sqrt, sin, cos, pow) carry an `Op` suffix (`Ops.expOp`): a static `Ops.exp`
 // would hide the scalar `exp` from every kernel written inside `extension Ops`.
 
-enum AbsFamily: FloatUnaryFamily {
+private enum AbsFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x.magnitude }
 }
 
 /// -1, 0 or 1; zeros keep their sign and NaN stays NaN.
-enum SignFamily: FloatUnaryFamily {
+private enum SignFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x > 0 ? 1 : (x < 0 ? -1 : x) }
 }
 
-enum SquareFamily: FloatUnaryFamily {
+private enum SquareFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x * x }
 }
 
-enum SqrtFamily: FloatUnaryFamily {
+private enum SqrtFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x.squareRoot() }
 }
 
-enum RsqrtFamily: FloatUnaryFamily {
+private enum RsqrtFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { 1 / x.squareRoot() }
 }
 
-enum ExpFamily: FloatUnaryFamily {
+private enum ExpFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { T.exp(x) }
 }
 
-enum LogFamily: FloatUnaryFamily {
+private enum LogFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { T.log(x) }
 }
 
-enum Log1pFamily: FloatUnaryFamily {
+private enum Log1pFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { T.log1p(x) }
 }
 
-enum SinFamily: FloatUnaryFamily {
+private enum SinFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { T.sin(x) }
 }
 
-enum CosFamily: FloatUnaryFamily {
+private enum CosFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { T.cos(x) }
 }
 
-enum PowFamily: FloatBinaryFamily {
+private enum PowFamily: FloatBinaryFamily {
   static func apply<T: FloatScalar>(_ a: T, _ b: T) -> T { T.pow(a, b) }
 }
 
 /// The larger of two numbers; NaN when either is NaN (`a != a` only for NaN).
-enum MaximumFamily: NumericBinaryFamily {
+private enum MaximumFamily: NumericBinaryFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { a > b || a != a ? a : b }
 }
 
 /// The smaller of two numbers; NaN when either is NaN.
-enum MinimumFamily: NumericBinaryFamily {
+private enum MinimumFamily: NumericBinaryFamily {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { a < b || a != a ? a : b }
 }
 
