@@ -1,5 +1,6 @@
 // Activation functions and their gradient kernels: relu and its variants, sigmoid, tanh,
-// softplus, softmax and logSoftmax.
+// softplus, softmax and logSoftmax. Tanh's definition is `Ops.tanhOp`, so that it does not
+// hide the scalar `tanh` inside `extension Ops` (see Math.swift).
 
 enum ReluFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x > 0 ? x : 0 }
@@ -133,10 +134,10 @@ private func activationOp<F: FloatUnaryFamily & SendableMetatype>(
     })
 }
 
-/// The definition of the gradient op of an activation: `F` of (gradient, output), in
-/// place of the gradient. `outputGradient` builds the gradient with respect to the
-/// output from the incoming gradient, the op's inputs and its definition, or `nil` when
-/// that derivative is zero almost everywhere.
+/// The definition of the gradient op of an activation: `F` of (gradient `g`, output `y`),
+/// in place of `g`. The op is linear in `g`, so its own gradient there is the op again,
+/// applied to the incoming `gg`; `outputGradient(gg, g, y)` builds the one with respect
+/// to `y`, and none flows to `y` without it (relu6, piecewise linear).
 private func activationGradOp<F: FloatBinaryFamily & SendableMetatype>(
   _ name: String, _ family: F.Type,
   outputGradient: (@Sendable (Tensor, Tensor, Tensor) throws -> Tensor)? = nil
@@ -147,7 +148,7 @@ private func activationGradOp<F: FloatBinaryFamily & SendableMetatype>(
     gradient: { context in
       let (g, y) = (context.inputs[0], context.inputs[1])
       let gg = context.gradient
-      let definition = context.op.graph.node(context.op.id).op
+      let definition = context.graph.node(context.op.id).op
       return [
         context.needs(0) ? try context.graph.addOp(definition, [gg, y], name: name) : nil,
         context.needs(1) ? try outputGradient?(gg, g, y) : nil,
