@@ -9,6 +9,13 @@ extension Ops {
     all += updateOps
 
     // Elementwise math, comparisons, logic and activations.
+    all += [
+      absOp, sign, square, sqrtOp, rsqrt, expOp, logOp, log1pOp, sinOp, cosOp, powOp, maximum,
+      minimum, equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr,
+      logicalNot, cast, select, relu6, relu6Grad, leakyRelu, leakyReluGrad, elu, eluGrad, selu,
+      seluGrad, sigmoid, sigmoidGrad, tanhOp, tanhGrad, softplus, softmax, softmaxGrad,
+      logSoftmax, logSoftmaxGrad,
+    ]
 
     // Losses, reductions beyond sum and mean, and clipping.
 
