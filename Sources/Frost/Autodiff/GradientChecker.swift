@@ -105,7 +105,7 @@ extension NDArray {
     switch dtype {
     case .float32: try self.init(shape: shape, scalars: doubles.map { Float($0) })
     case .float64: try self.init(shape: shape, scalars: doubles)
-    case .int32: try self.init(shape: shape, scalars: doubles.map { Int32($0) })
+    case .int32: try self.init(shape: shape, scalars: doubles.map { Int32(clamping: $0) })
     case .bool: try self.init(shape: shape, scalars: doubles.map { $0 != 0 })
     }
   }

@@ -2,15 +2,15 @@
 // that build them; addN; the reduction of a broadcast gradient back to its input's shape.
 
 enum AddFamily: NumericBinaryFamily {
-  static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { a + b }
+  static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { T.plus(a, b) }
 }
 
 enum SubtractFamily: NumericBinaryFamily {
-  static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { a - b }
+  static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { T.minus(a, b) }
 }
 
 enum MultiplyFamily: NumericBinaryFamily {
-  static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { a * b }
+  static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T { T.times(a, b) }
 }
 
 enum DivideFamily: NumericBinaryFamily {
@@ -18,7 +18,7 @@ enum DivideFamily: NumericBinaryFamily {
 }
 
 enum NegateFamily: NumericUnaryFamily {
-  static func apply<T: NumericScalar>(_ x: T) -> T { T.zero - x }
+  static func apply<T: NumericScalar>(_ x: T) -> T { T.minus(T.zero, x) }
 }
 
 extension Ops {
@@ -117,7 +117,7 @@ private func addNKernel<T: NumericScalar>(_ type: T.Type) -> Kernel {
     if z != first { z.update(from: first, count: out.count) }
     for k in 1..<io.inputCount {
       let x = io.input(k).pointer(T.self)
-      for i in 0..<out.count { z[i] += x[i] }
+      for i in 0..<out.count { z[i] = T.plus(z[i], x[i]) }
     }
   }
 }
@@ -131,7 +131,9 @@ private func sumToShapeKernel<T: NumericScalar>(_ type: T.Type) -> Kernel {
     out.buffer(T.self).update(repeating: .zero)
     let layout = BroadcastLayout(out: grad.shape, a: out.shape, b: grad.shape)
     layout.forEachRow { offsetOut, offsetGrad, _, length, stepOut, stepGrad in
-      for j in 0..<length { z[offsetOut + j * stepOut] += g[offsetGrad + j * stepGrad] }
+      for j in 0..<length {
+        z[offsetOut + j * stepOut] = T.plus(z[offsetOut + j * stepOut], g[offsetGrad + j * stepGrad])
+      }
     }
   }
 }

@@ -52,7 +52,7 @@ func fillKernel(_ dtype: DType, value: Double) -> Kernel {
   switch dtype {
   case .float32: { io in io.output(0).buffer(Float.self).update(repeating: Float(value)) }
   case .float64: { io in io.output(0).buffer(Double.self).update(repeating: value) }
-  case .int32: { io in io.output(0).buffer(Int32.self).update(repeating: Int32(value)) }
+  case .int32: { io in io.output(0).buffer(Int32.self).update(repeating: Int32(clamping: value)) }
   case .bool: { io in io.output(0).buffer(Bool.self).update(repeating: value != 0) }
   }
 }

@@ -188,17 +188,7 @@ extension Double: CastableScalar {
 
 extension Int32: CastableScalar {
   /// Truncates toward zero; NaN becomes 0 and values beyond the range saturate.
-  fileprivate init(castingFrom value: Double) {
-    if value.isNaN {
-      self = 0
-    } else if value >= 2_147_483_648 {
-      self = .max
-    } else if value <= -2_147_483_648 {
-      self = .min
-    } else {
-      self = Int32(value)
-    }
-  }
+  fileprivate init(castingFrom value: Double) { self = Int32(clamping: value) }
   fileprivate var castingValue: Double { Double(self) }
 }
 

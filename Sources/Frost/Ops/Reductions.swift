@@ -163,7 +163,7 @@ private func reduceKernel<T: NumericScalar>(_ type: T.Type, axes: [Int]?, mean: 
       out.buffer(T.self).update(repeating: .zero)
       for i in 0..<perOutput {
         let row = x + i * outCount
-        for j in 0..<outCount { z[j] += row[j] }
+        for j in 0..<outCount { z[j] = T.plus(z[j], row[j]) }
       }
       if mean {
         let count = T(fromDouble: Double(perOutput))
@@ -174,7 +174,9 @@ private func reduceKernel<T: NumericScalar>(_ type: T.Type, axes: [Int]?, mean: 
       let keep = keptShape(shape, axes: axes)
       BroadcastLayout(out: shape, a: keep, b: shape).forEachRow {
         offsetOut, _, offsetIn, length, stepOut, _ in
-        for j in 0..<length { z[offsetOut + j * stepOut] += x[offsetIn + j] }
+        for j in 0..<length {
+          z[offsetOut + j * stepOut] = T.plus(z[offsetOut + j * stepOut], x[offsetIn + j])
+        }
       }
       if mean {
         let count = T(fromDouble: Double(perOutput))

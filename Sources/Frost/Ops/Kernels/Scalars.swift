@@ -8,6 +8,11 @@ protocol NumericScalar: TensorScalar, Numeric, Comparable {
   init(fromDouble value: Double)
   var asDouble: Double { get }
   static func divide(_ a: Self, _ b: Self) -> Self
+  /// `a + b`, `a - b`, `a * b`; integers wrap on overflow as TensorFlow's do, instead of
+  /// stopping the process.
+  static func plus(_ a: Self, _ b: Self) -> Self
+  static func minus(_ a: Self, _ b: Self) -> Self
+  static func times(_ a: Self, _ b: Self) -> Self
 }
 
 extension NumericScalar {
@@ -15,10 +20,38 @@ extension NumericScalar {
   static var one: Self { 1 }
 }
 
+extension NumericScalar where Self: FloatingPoint {
+  static func plus(_ a: Self, _ b: Self) -> Self { a + b }
+  static func minus(_ a: Self, _ b: Self) -> Self { a - b }
+  static func times(_ a: Self, _ b: Self) -> Self { a * b }
+}
+
 extension Int32: NumericScalar {
-  init(fromDouble value: Double) { self = Int32(value) }
+  /// Truncates toward zero; NaN becomes 0 and out-of-range values clamp to the int32 limits
+  /// (TensorFlow leaves these undefined; Swift's conversion would stop the process).
+  init(fromDouble value: Double) { self = Int32(clamping: value) }
   var asDouble: Double { Double(self) }
-  static func divide(_ a: Int32, _ b: Int32) -> Int32 { b == 0 ? 0 : a / b }
+  static func divide(_ a: Int32, _ b: Int32) -> Int32 {
+    b == 0 ? 0 : a.dividedReportingOverflow(by: b).partialValue
+  }
+  static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
+  static func minus(_ a: Int32, _ b: Int32) -> Int32 { a &- b }
+  static func times(_ a: Int32, _ b: Int32) -> Int32 { a &* b }
+}
+
+extension Int32 {
+  /// `value` truncated toward zero, with NaN as 0 and the int32 limits for values beyond.
+  init(clamping value: Double) {
+    if value.isNaN {
+      self = 0
+    } else if value <= Double(Int32.min) {
+      self = .min
+    } else if value >= Double(Int32.max) {
+      self = .max
+    } else {
+      self = Int32(value)
+    }
+  }
 }
 
 /// Floating-point element types: math functions and BLAS entry points for kernels that
@@ -114,7 +147,8 @@ extension NDArray {
     switch dtype {
     case .float32: make(Float.self, shape: shape) { $0.initialize(repeating: Float(value)) }
     case .float64: make(Double.self, shape: shape) { $0.initialize(repeating: value) }
-    case .int32: make(Int32.self, shape: shape) { $0.initialize(repeating: Int32(value)) }
+    case .int32:
+      make(Int32.self, shape: shape) { $0.initialize(repeating: Int32(clamping: value)) }
     case .bool: make(Bool.self, shape: shape) { $0.initialize(repeating: value != 0) }
     }
   }
