@@ -779,6 +779,10 @@ public func concat(_ values: [Tensor], axis: Int, name: String? = nil) throws ->
   guard let first = values.first else {
     throw FrostError.invalidArgument("ConcatV2: no tensors to concatenate")
   }
+  if let scalar = values.first(where: { $0.shape.rank == 0 }) {
+    throw FrostError.invalidArgument(
+      "ConcatV2: cannot concatenate scalars such as '\(scalar.name)'; stack them instead")
+  }
   let resolved = try resolveAxis(axis, of: values, op: "ConcatV2")
   return try first.graph.addOp(
     Ops.concat, values, attributes: ["axis": .int(resolved)], name: name ?? "concat")
