@@ -42,11 +42,13 @@ struct ShapeOpsTests {
 
   static func permutations(_ n: Int) -> [[Int]] {
     guard n > 0 else { return [[]] }
-    return permutations(n - 1).flatMap { p in (0...p.count).map { i in
-      var q = p
-      q.insert(n - 1, at: i)
-      return q
-    } }
+    return permutations(n - 1).flatMap { p in
+      (0...p.count).map { i in
+        var q = p
+        q.insert(n - 1, at: i)
+        return q
+      }
+    }
   }
 
   /// Whether, after a run, `output`'s buffer is `input`'s (the plan aliased them).
@@ -90,7 +92,8 @@ struct ShapeOpsTests {
     #expect(try Self.apply(Self.iota([1, 1]), { try reshape($0, shape: []) }).shape == [])
 
     // Empty tensors: -1 resolves to 0 when the other sizes are not 0.
-    #expect(try Self.apply(Self.iota([0, 3]), { try reshape($0, shape: [-1, 3]) }).shape == [0, 3])
+    #expect(
+      try Self.apply(Self.iota([0, 3]), { try reshape($0, shape: [-1, 3]) }).shape == [0, 3])
     #expect(try Self.apply(Self.iota([0, 3]), { try reshape($0, shape: [3, 0, 2]) }).count == 0)
   }
 
@@ -398,7 +401,8 @@ struct ShapeOpsTests {
     let both = try Self.apply(Self.iota([2, 1, 2], .int32)) { try tile($0, multiples: [2, 2, 1]) }
     #expect(both.shape == [4, 2, 2])
     #expect(both.doubles == [0, 1, 0, 1, 2, 3, 2, 3, 0, 1, 0, 1, 2, 3, 2, 3])
-    #expect(try Self.apply(Self.iota([2], .bool), { try tile($0, multiples: [2]) }).doubles == [0, 1, 0, 1])
+    let flags = try Self.apply(Self.iota([2], .bool)) { try tile($0, multiples: [2]) }
+    #expect(flags.doubles == [0, 1, 0, 1])
     #expect(try Self.apply(x, { try tile($0, multiples: [0, 2]) }).shape == [0, 6])
     #expect(try Self.apply(Self.iota([]), { try tile($0, multiples: []) }).doubles == [0])
 
@@ -455,7 +459,9 @@ struct ShapeOpsTests {
     #expect(block.doubles == [5, 6, 9, 10])
     let rest = try Self.apply(x) { try slice($0, begin: [1, 2], size: [-1, -1]) }
     #expect(rest.doubles == [6, 7, 10, 11])
-    let rows = try Self.apply(Self.iota([3, 4], .int32)) { try slice($0, begin: [1, 0], size: [1, 4]) }
+    let rows = try Self.apply(Self.iota([3, 4], .int32)) {
+      try slice($0, begin: [1, 0], size: [1, 4])
+    }
     #expect(rows.doubles == [4, 5, 6, 7])
     let deep = try Self.apply(Self.iota([2, 3, 2])) { x in
       try slice(x, begin: [1, 1, 0], size: [1, 2, -1])
@@ -492,7 +498,8 @@ struct ShapeOpsTests {
     let params = graph.constant(Self.iota([4, 3]), name: "params")
     let indices = try graph.constant([Int32(3), 0, 3, 1], shape: [2, 2], name: "indices")
     let rows = try gather(params, indices: indices)
-    let columns = try gather(params, indices: try graph.constant([Int32(2), 0], shape: [2]), axis: -1)
+    let columns = try gather(
+      params, indices: try graph.constant([Int32(2), 0], shape: [2]), axis: -1)
     #expect(rows.shape == [2, 2, 3])
     #expect(columns.shape == [4, 2])
     let values = try Session(graph: graph).run([rows, columns])
@@ -651,7 +658,9 @@ struct ShapeOpsTests {
     try Self.expectSecondOrderGradient(sample([3, 2])) { x in
       try gather(x, indices: x.graph.constant([Int32(1), 1, 2], shape: [3]))
     }
-    try Self.expectSecondOrderGradient(sample([3, 4])) { try slice($0, begin: [1, 1], size: [2, 2]) }
+    try Self.expectSecondOrderGradient(sample([3, 4])) {
+      try slice($0, begin: [1, 1], size: [2, 2])
+    }
     try Self.expectSecondOrderGradient(sample([2, 3])) { try tile($0, multiples: [2, 1]) }
     try Self.expectSecondOrderGradient(sample([2, 3])) { x in
       try concat([x, slice(x, begin: [0, 1], size: [2, 1])], axis: 1)

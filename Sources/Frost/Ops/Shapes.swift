@@ -35,8 +35,8 @@ extension Ops {
       let input = context.inputs[0]
       let perm = context.attributes.optionalInts("perm")
       guard let dims = input.shape.dims else {
-        let rank = perm?.count
-        return [TensorType(input.dtype, rank.map { Shape([Int?](repeating: nil, count: $0)) } ?? .unknown)]
+        let shape = perm.map { Shape([Int?](repeating: nil, count: $0.count)) } ?? .unknown
+        return [TensorType(input.dtype, shape)]
       }
       let order = perm ?? Array(dims.indices.reversed())
       guard order.count == dims.count, Set(order) == Set(dims.indices) else {
@@ -290,7 +290,9 @@ extension Ops {
   static let shape: OpDefinition = OpDefinition(
     "Shape",
     infer: { context in
-      if let dims = context.inputs[0].shape.concrete, let big = dims.first(where: { $0 > Int32.max }) {
+      if let dims = context.inputs[0].shape.concrete,
+        let big = dims.first(where: { $0 > Int32.max })
+      {
         throw context.error("dimension \(big) of \(context.describeInput(0)) overflows int32")
       }
       return [TensorType(.int32, Shape([context.inputs[0].shape.rank]))]
