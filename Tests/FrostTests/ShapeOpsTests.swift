@@ -220,13 +220,21 @@ struct ShapeOpsTests {
     #expect(y.doubles == [0, 3, 1, 4, 2, 5])
     #expect(try Self.apply(x, { try transpose($0, perm: [0, 1]) }) == x)
 
-    // Larger than one tile in both directions, with ragged edges, in every element size.
+    // Larger than one 64 x 64 tile in both directions, with ragged edges and row blocks
+    // of 8 plus a remainder, in every element size.
     for dtype in DType.allCases {
-      let big = Self.iota([70, 45], dtype)
+      let big = Self.iota([150, 70], dtype)
       let t = try Self.apply(big) { try transpose($0) }
-      #expect(t.shape == [45, 70])
-      let expected = Self.referenceTranspose(big.doubles, dims: [70, 45], perm: [1, 0])
+      #expect(t.shape == [70, 150])
+      let expected = Self.referenceTranspose(big.doubles, dims: [150, 70], perm: [1, 0])
       #expect(t.doubles == expected, "\(dtype)")
+    }
+
+    // Batched: the plane is walked once per leading index.
+    let batch = Self.iota([3, 17, 10])
+    for perm in [[0, 2, 1], [2, 1, 0], [1, 2, 0]] {
+      let t = try Self.apply(batch) { try transpose($0, perm: perm) }
+      #expect(t.doubles == Self.referenceTranspose(batch.doubles, dims: [3, 17, 10], perm: perm))
     }
   }
 

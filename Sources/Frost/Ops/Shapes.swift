@@ -555,8 +555,9 @@ func transposeElements<W>(
   }
 
   // Tiles of the plane spanned by the output's innermost axis (input axis `a`, strided
-  // reads) and the input's innermost axis (output axis `q`, strided writes).
-  let tile = 32
+  // reads) and the input's innermost axis (output axis `q`, strided writes). Inside a
+  // tile, eight input rows at a time: each output row gets eight contiguous elements.
+  let tile = 64
   let a = p[rank - 1]
   let q = p.firstIndex(of: rank - 1)!
   let (rows, readStride) = (d[a], inStrides[a])
@@ -570,10 +571,19 @@ func transposeElements<W>(
       let i1 = min(i0 + tile, columns)
       for j0 in stride(from: 0, to: rows, by: tile) {
         let j1 = min(j0 + tile, rows)
-        for i in i0..<i1 {
-          let source = x + sourceBase + i
-          let target = z + targetBase + i * writeStride
-          for j in j0..<j1 { target[j] = source[j * readStride] }
+        var j = j0
+        while j + 8 <= j1 {
+          let source = x + sourceBase + j * readStride
+          for i in i0..<i1 {
+            let target = z + targetBase + i * writeStride + j
+            for k in 0..<8 { target[k] = source[k * readStride + i] }
+          }
+          j += 8
+        }
+        while j < j1 {
+          let source = x + sourceBase + j * readStride
+          for i in i0..<i1 { z[targetBase + i * writeStride + j] = source[i] }
+          j += 1
         }
       }
     }
