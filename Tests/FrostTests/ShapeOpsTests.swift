@@ -662,6 +662,32 @@ struct ShapeOpsTests {
     #expect(partial.maxRelativeError < 1e-6, "\(partial)")
   }
 
+  @Test func internalGradientOpsCheckRunTimeShapes() throws {
+    // A gradient fed through gradYs of a looser static shape must still fit at run time.
+    let graph = Graph()
+    let a = graph.placeholder(.float64, shape: [2, 2], name: "a")
+    let b = graph.placeholder(.float64, shape: [nil, 2], name: "b")
+    let seed = graph.placeholder(.float64, shape: [nil, nil], name: "seed")
+    let y = try concat([a, b], axis: 0)
+    let grads = try gradients(of: [y], withRespectTo: [a, b], gradYs: [seed])
+    let feeds = [a: sample([2, 2]), b: sample([1, 2]), seed: sample([3, 2])]
+    #expect(try Self.run(grads[1]!, feeds).shape == [1, 2])
+    var bad = feeds
+    bad[seed] = sample([3, 3])
+    expectError(containing: "SplitLike", "'seed' of shape (3, 3)", "'a' of shape (2, 2)") {
+      _ = try Self.run(grads[1]!, bad)
+    }
+    bad[seed] = sample([4, 2])
+    expectError(containing: "SplitLike", "add up to 3") { _ = try Self.run(grads[1]!, bad) }
+
+    let tiled = try tile(b, multiples: [2, 1])
+    let tileSeed = graph.placeholder(.float64, shape: [nil, 2], name: "tileSeed")
+    let tileGrad = try gradients(of: [tiled], withRespectTo: [b], gradYs: [tileSeed])[0]!
+    expectError(containing: "TileGrad", "'tileSeed' of shape (3, 2)", "tiled [2, 1]") {
+      _ = try Self.run(tileGrad, [b: sample([1, 2]), tileSeed: sample([3, 2])])
+    }
+  }
+
   @Test func gradientsOfGradientsThroughInternalOps() throws {
     try Self.expectSecondOrderGradient(sample([3, 2])) { x in
       try gather(x, indices: x.graph.constant([Int32(1), 1, 2], shape: [3]))

@@ -130,13 +130,19 @@ extension Ops {
       var outputs: [TensorType] = []
       for i in 1..<context.inputs.count {
         var shape = context.inputs[i].shape
-        if var dims = whole.shape.dims, axis < dims.count, let pieceDims = shape.dims,
-          pieceDims.count == dims.count
-        {
-          dims[axis] = pieceDims[axis]
-          shape = shape.merged(with: Shape(dims)) ?? shape
+        if let dims = whole.shape.dims, let pieceDims = shape.dims {
+          // Off the axis, each piece has the whole's dimensions.
+          let mismatch = context.error(
+            "\(context.describeInput(i)) is not a piece of \(context.describeInput(0)) along"
+              + " axis \(axis)")
+          guard axis < dims.count, pieceDims.count == dims.count else { throw mismatch }
+          var expected = dims
+          expected[axis] = pieceDims[axis]
+          guard let merged = shape.merged(with: Shape(expected)) else { throw mismatch }
+          shape = merged
         }
-        total = total.flatMap { sum in shape.dims?[axis].map { sum + $0 } }
+        let size = shape.dims.flatMap { axis < $0.count ? $0[axis] : nil }
+        total = total.flatMap { sum in size.map { sum + $0 } }
         outputs.append(TensorType(whole.dtype, shape))
       }
       if let dims = whole.shape.dims, axis < dims.count, let size = dims[axis], let total,
