@@ -20,6 +20,10 @@ extension Ops {
     // Losses, reductions beyond sum and mean, and clipping.
 
     // Shapes and indexing.
+    all += [
+      reshape, reshapeLike, transpose, expandDims, squeeze, concat, splitLike, stack, unstack,
+      tile, tileGrad, shape, size, fill, slice, sliceGrad, gather, gatherGrad, oneHot,
+    ]
 
     // Linear algebra, random numbers and control flow.
     all += [
