@@ -10,6 +10,9 @@ extension Ops {
     // Elementwise math, comparisons, logic and activations.
 
     // Losses, reductions beyond sum and mean, and clipping.
+    all += [
+      reduceMax, reduceMin, reduceProd, minOrMaxGrad, prodGrad, argMax, argMin, inTopK,
+    ]
 
     // Shapes and indexing.
 
