@@ -112,7 +112,8 @@ func broadcastReduced(_ gradient: Tensor, like input: Tensor, axes: [Int]?, keep
 
 /// Shape function of a reduction: the `axes` attribute (absent for all axes, normalized
 /// to non-negative when present) and `keepDims`.
-func reductionInference(_ allowed: Set<DType>) -> @Sendable (inout InferenceContext) throws
+func reductionInference(_ allowed: Set<DType>)
+  -> @Sendable (inout InferenceContext) throws
   -> [TensorType]
 {
   { context in
@@ -215,7 +216,7 @@ private func reduceKernel<T: NumericScalar>(_ type: T.Type, axes: [Int]?, mean: 
 
 /// Resolves `axes` against `x`'s rank: negative axes count from the end; duplicates and
 /// out-of-range axes are errors naming the op.
-private func normalizedAxes(_ axes: [Int]?, for x: Tensor, op: String) throws -> [Int]? {
+func normalizedAxes(_ axes: [Int]?, for x: Tensor, op: String) throws -> [Int]? {
   guard let axes else { return nil }
   guard let rank = x.shape.rank else {
     if axes.allSatisfy({ $0 >= 0 }) { return axes.sorted() }
@@ -324,6 +325,42 @@ extension Ops {
         setup, float32: { prodGradKernel(Float.self, axes: axes) },
         float64: { prodGradKernel(Double.self, axes: axes) })
     })
+
+  /// `sqrt(sum(x²))` over axes: the norm `clipByNorm` divides by. Its gradient is
+  /// `x / norm` times the result's gradient, and zero where the norm is zero.
+  static let euclideanNorm: OpDefinition = OpDefinition(
+    "EuclideanNorm", infer: reductionInference(DType.floats),
+    kernel: { setup in
+      let axes = setup.attributes.optionalInts("axes")
+      func make<T: FloatScalar & FoldScalar>(_ type: T.Type) -> Kernel {
+        let squares = foldKernel(SquareSumFold.self, T.self, axes: axes)
+        return { io in
+          try squares(io)
+          let norms = io.output(0).buffer(T.self)
+          for i in norms.indices { norms[i] = norms[i].squareRoot() }
+        }
+      }
+      return try dispatch(setup, float32: { make(Float.self) }, float64: { make(Double.self) })
+    },
+    gradient: { context in
+      let x = context.inputs[0]
+      let perNorm = try context.gradient / safeDivisor(context.outputs[0])
+      return [try x * broadcastReduced(perNorm, like: x, context.attributes)]
+    })
+}
+
+/// `x` with zeros raised to the least normal number of its dtype: a divisor for gradients
+/// of norms, which are zero where the norm is (the dividend is zero there too).
+func safeDivisor(_ x: Tensor) throws -> Tensor {
+  let least = x.dtype == .float32 ? Double(Float.leastNormalMagnitude) : .leastNormalMagnitude
+  return try clipByValue(x, min: least, max: .infinity)
+}
+
+/// `sqrt(sum(x²))` of `x` over `axes` (all when `nil`); see `reduceSum` for the axes.
+func euclideanNorm(_ x: Tensor, axes: [Int]?, keepDims: Bool, name: String? = nil) throws
+  -> Tensor
+{
+  try reduction(Ops.euclideanNorm, x, axes: axes, keepDims: keepDims, name: name ?? "EuclideanNorm")
 }
 
 /// Element types with the identities of max and min, and a product that wraps for
@@ -385,6 +422,11 @@ private enum MinFold: ExtremumFamily {
   static func prefers<T: FoldScalar>(_ x: T, over current: T) -> Bool {
     x < current || (x != x && current == current)
   }
+}
+
+private enum SquareSumFold: FoldFamily {
+  static func identity<T: FoldScalar>(_ type: T.Type) -> T { T.zero }
+  static func combine<T: FoldScalar>(_ accumulated: T, _ x: T) -> T { accumulated + x * x }
 }
 
 private enum ProductFold: FoldFamily {

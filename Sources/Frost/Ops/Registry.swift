@@ -11,7 +11,11 @@ extension Ops {
 
     // Losses, reductions beyond sum and mean, and clipping.
     all += [
-      reduceMax, reduceMin, reduceProd, minOrMaxGrad, prodGrad, argMax, argMin, inTopK,
+      sparseSoftmaxCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
+      softmaxCrossEntropyLabelsGrad, sigmoidCrossEntropyWithLogits,
+      sigmoidCrossEntropyWithLogitsGrad, l2Loss, reduceMax, reduceMin, reduceProd,
+      minOrMaxGrad, prodGrad, euclideanNorm, argMax, argMin, inTopK, clipByValue,
+      clipByValueGrad, globalNorm,
     ]
 
     // Shapes and indexing.
