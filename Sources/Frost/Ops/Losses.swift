@@ -28,7 +28,8 @@ extension Ops {
     },
     gradient: { context in [try softmaxLossGradient(context), nil] })
 
-  /// Outputs the loss per row and `softmax(logits) - labels`.
+  /// Outputs the loss per row and `sum(labels) * softmax(logits) - labels`, its gradient
+  /// with respect to the logits.
   static let softmaxCrossEntropyWithLogits: OpDefinition = OpDefinition(
     "SoftmaxCrossEntropyWithLogits",
     infer: { context in
@@ -179,7 +180,8 @@ private func sparseSoftmaxCrossEntropyKernel<T: FloatScalar>(
 }
 
 /// Per row: loss `sum_j labels[j] * (log(sum) - (x[j] - max))`, backprop
-/// `exp / sum - labels`.
+/// `sum(labels) * exp / sum - labels` (TensorFlow's `softmax - labels` when the labels sum
+/// to 1, and the exact derivative when they do not).
 private func softmaxCrossEntropyKernel<T: FloatScalar>(_ type: T.Type) -> Kernel {
   { io in
     let logits = io.input(0)
@@ -196,8 +198,10 @@ private func softmaxCrossEntropyKernel<T: FloatScalar>(_ type: T.Type) -> Kernel
       let offset = row * classes
       let (largest, sum) = shiftedExponentials(x + offset, into: backprop + offset, count: classes)
       let logSum = T.log(sum)
-      let scale = 1 / sum
       let (p, b, xs) = (labels + offset, backprop + offset, x + offset)
+      var mass: T = 0
+      for j in 0..<classes { mass += p[j] }
+      let scale = mass / sum
       var total: T = 0
       for j in 0..<classes {
         total += p[j] * (logSum - (xs[j] - largest))
@@ -290,7 +294,8 @@ public func sparseSoftmaxCrossEntropyWithLogits(
 /// `tf.nn.softmax_cross_entropy_with_logits`).
 ///
 /// Stable like `sparseSoftmaxCrossEntropyWithLogits`, and fused the same way; it has
-/// gradients with respect to both inputs, but no second-order gradients. Only rank 2.
+/// gradients with respect to both inputs (exact even for labels that do not sum to 1),
+/// but no second-order gradients. Only rank 2.
 ///
 /// - Throws: `FrostError.invalidArgument` when the inputs are not float, not of rank 2, or
 ///   differ in dtype or shape.
