@@ -44,7 +44,10 @@ extension Ops {
   static let clipByValueGrad: OpDefinition = OpDefinition(
     "ClipByValueGrad", traits: [.inPlace], infer: { context in [context.inputs[0]] },
     kernel: { setup in
-      let part = ClipPart(rawValue: setup.attributes.string("part"))!
+      let name = setup.attributes.string("part")
+      guard let part = ClipPart(rawValue: name) else {
+        throw setup.error("unknown part '\(name)'; expected t, min or max")
+      }
       return try dispatch(
         setup, float32: { clipGradKernel(Float.self, part) },
         float64: { clipGradKernel(Double.self, part) })

@@ -231,7 +231,7 @@ private func softmaxCrossEntropyLabelsGradKernel<T: FloatScalar>(_ type: T.Type)
 
 /// TensorFlow's stable form of `-z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x))`:
 /// `max(x, 0) - x z + log(1 + exp(-|x|))`.
-enum SigmoidCrossEntropyFamily: FloatBinaryFamily {
+private enum SigmoidCrossEntropyFamily: FloatBinaryFamily {
   static func apply<T: FloatScalar>(_ x: T, _ z: T) -> T {
     (x > 0 ? x : 0) - x * z + T.log1p(T.exp(-x.magnitude))
   }
