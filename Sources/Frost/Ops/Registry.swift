@@ -18,6 +18,13 @@ extension Ops {
     ]
 
     // Losses, reductions beyond sum and mean, and clipping.
+    all += [
+      sparseSoftmaxCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
+      softmaxCrossEntropyLabelsGrad, sigmoidCrossEntropyWithLogits,
+      sigmoidCrossEntropyWithLogitsGrad, l2Loss, reduceMax, reduceMin, reduceProd,
+      minOrMaxGrad, prodGrad, euclideanNorm, argMax, argMin, inTopK, clipByValue,
+      clipByValueGrad, globalNorm,
+    ]
 
     // Shapes and indexing.
     all += [
