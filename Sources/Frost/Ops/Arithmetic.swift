@@ -106,6 +106,10 @@ extension Ops {
       try dispatch(
         setup, float32: { sumToShapeKernel(Float.self) },
         float64: { sumToShapeKernel(Double.self) }, int32: { sumToShapeKernel(Int32.self) })
+    },
+    gradient: { context in
+      // Broadcasting back: adding zeros of the summed tensor's shape stretches the gradient.
+      [try Frost.add(context.gradient, Frost.zerosLike(context.inputs[0])), nil]
     })
 }
 

@@ -46,7 +46,8 @@ extension Ops {
         }
       }
       return try dispatch(setup, float32: { make(Float.self) }, float64: { make(Double.self) })
-    })
+    },
+    gradient: { _ in [nil, nil] })
 
   /// Broadcasts a reduced gradient (input 0) back to the shape of the reduction's input
   /// (input 1): `reduceSum`'s gradient.
