@@ -77,7 +77,13 @@ public final class Graph: @unchecked Sendable {
   public func withNameScope<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
     let previous = locked { scopePrefix }
     let entered: String = locked {
-      if name.hasSuffix("/") { return name == "/" ? "" : name }
+      if name.hasSuffix("/") {
+        // Re-entering a scope takes its name, so a new scope of that name is suffixed.
+        if name != "/", nameCounters[String(name.dropLast())] == nil {
+          nameCounters[String(name.dropLast())] = 0
+        }
+        return name == "/" ? "" : name
+      }
       let base = Self.sanitize(name, fallback: "scope")
       return reserveUniqueName(scopePrefix + base) + "/"
     }

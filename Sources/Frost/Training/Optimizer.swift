@@ -169,9 +169,7 @@ extension Optimizer {
     let graph = variable.graph
     return try graph.withNameScope(variable.op.name + "/") {
       try graph.makeVariable(type: variable.type, trainable: false, name: slotName) {
-        graph.constant(
-          NDArray.filled(value, shape: variable.shape.concrete!, dtype: variable.dtype),
-          name: "initial_value")
+        try graph.fill(shape: variable.shape.concrete!, value: value, dtype: variable.dtype)
       }
     }
   }
