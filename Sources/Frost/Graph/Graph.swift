@@ -145,7 +145,8 @@ public final class Graph: @unchecked Sendable {
   @discardableResult
   func addNode(
     _ op: OpDefinition, inputs: [Tensor], attributes: [String: AttributeValue] = [:],
-    name: String?, ignoresControlDependencies: Bool = false, controlInputs: [Int] = []
+    name: String?, ignoresControlDependencies: Bool = false, controlInputs: [Int] = [],
+    takesScopeName: Bool = false
   ) throws -> Operation {
     for input in inputs where input.graph !== self {
       throw FrostError.invalidArgument(
@@ -160,7 +161,11 @@ public final class Graph: @unchecked Sendable {
         inputNames: inputs.map { describe($0.endpoint) },
         attributes: Attributes(attributes, owner: base))
       let outputs = try op.infer(&context)
-      let nodeName = reserveUniqueName(base)
+      // An op may take the name of the scope that holds its parts, as TensorFlow's
+      // `minimize` op is named like its `GradientDescent/` scope.
+      let nodeName =
+        takesScopeName && nodeIDs[base] != nil || !takesScopeName
+        ? reserveUniqueName(base) : base
       let id = nodes.count
       nodes.append(
         Node(
