@@ -5,6 +5,7 @@ let package = Package(
   name: "Frost",
   products: [
     .library(name: "Frost", targets: ["Frost"]),
+    .executable(name: "frozen-cache-bench", targets: ["FrozenCacheBench"]),
   ],
   targets: [
     .systemLibrary(
@@ -19,6 +20,9 @@ let package = Package(
     .target(
       name: "Frost",
       dependencies: ["COpenBLAS", "CLAPACKE", "CZlib"]),
+    .executableTarget(
+      name: "FrozenCacheBench", dependencies: ["Frost", "COpenBLAS"],
+      path: "Benchmarks/FrozenCacheBench"),
     .testTarget(
       name: "FrostTests", dependencies: ["Frost"]),
   ],

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The buffers and concrete shapes of one plan, reused from run to run.
 ///
 /// A plan keeps a pool of these, one per concurrent run. Shapes are derived again, and
@@ -37,7 +39,9 @@ final class RunState {
 
   /// Runs the plan on `feeds` (in `plan.request.feeds` order, already checked against the
   /// tensors' static types) and returns the fetched values.
-  func run(feeds: [NDArray]) throws -> [NDArray] {
+  func run(feeds: [NDArray], stepSeconds: UnsafeMutablePointer<Double>? = nil) throws
+    -> [NDArray]
+  {
     var shapesChanged = derivedFor == nil
     for (i, slot) in plan.feedSlots.enumerated() {
       data[slot] = feeds[i].rawPointer
@@ -56,10 +60,12 @@ final class RunState {
     }
     do {
       for (index, step) in plan.steps.enumerated() {
+        let started = stepSeconds == nil ? 0 : monotonicSeconds()
         try step.kernel(
           KernelIO(
             state: self, inputSlots: step.inputs, outputSlots: step.outputs,
             nodeID: step.nodeID))
+        if let stepSeconds { stepSeconds[index] += monotonicSeconds() - started }
         for record in step.writes {
           record.isInitialized = true
           record.version &+= 1
@@ -161,4 +167,11 @@ final class RunState {
       }
     }
   }
+}
+
+/// Seconds on a monotonic clock.
+func monotonicSeconds() -> Double {
+  var time = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &time)
+  return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }

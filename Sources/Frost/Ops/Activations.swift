@@ -15,7 +15,7 @@ enum ReluGradFamily: FloatBinaryFamily {
 
 extension Ops {
   static let relu: OpDefinition = OpDefinition(
-    "Relu", traits: [.inPlace], infer: unaryInference(DType.floats),
+    "Relu", infer: unaryInference(DType.floats),
     kernel: { try floatUnaryKernel(ReluFamily.self, $0) },
     gradient: { context in
       [
@@ -25,7 +25,7 @@ extension Ops {
     })
 
   static let reluGrad: OpDefinition = OpDefinition(
-    "ReluGrad", traits: [.inPlace], infer: broadcastInference(DType.floats),
+    "ReluGrad", infer: broadcastInference(DType.floats),
     kernel: { try floatBinaryKernel(ReluGradFamily.self, $0) },
     gradient: { context in
       [
@@ -124,7 +124,7 @@ private func activationOp<F: FloatUnaryFamily & SendableMetatype>(
   _ name: String, _ family: F.Type, gradientOp: @escaping @Sendable () -> OpDefinition
 ) -> OpDefinition {
   OpDefinition(
-    name, traits: [.inPlace], infer: unaryInference(DType.floats),
+    name, infer: unaryInference(DType.floats),
     kernel: { try floatUnaryKernel(F.self, $0) },
     gradient: { context in
       let op = gradientOp()
@@ -143,7 +143,7 @@ private func activationGradOp<F: FloatBinaryFamily & SendableMetatype>(
   outputGradient: (@Sendable (Tensor, Tensor, Tensor) throws -> Tensor)? = nil
 ) -> OpDefinition {
   OpDefinition(
-    name, traits: [.inPlace], infer: broadcastInference(DType.floats),
+    name, infer: broadcastInference(DType.floats),
     kernel: { try floatBinaryKernel(F.self, $0) },
     gradient: { context in
       let (g, y) = (context.inputs[0], context.inputs[1])
@@ -172,7 +172,7 @@ extension Ops {
   static let relu6Grad: OpDefinition = activationGradOp("Relu6Grad", Relu6GradFamily.self)
 
   static let leakyRelu: OpDefinition = OpDefinition(
-    "LeakyRelu", traits: [.inPlace], infer: unaryInference(DType.floats),
+    "LeakyRelu", infer: unaryInference(DType.floats),
     kernel: { setup in
       let alpha = setup.attributes.double("alpha")
       return try dispatch(
@@ -190,7 +190,7 @@ extension Ops {
 
   /// `gradient` where the input (input 1) is positive, `alpha * gradient` elsewhere.
   static let leakyReluGrad: OpDefinition = OpDefinition(
-    "LeakyReluGrad", traits: [.inPlace], infer: broadcastInference(DType.floats),
+    "LeakyReluGrad", infer: broadcastInference(DType.floats),
     kernel: { setup in
       let alpha = setup.attributes.double("alpha")
       return try dispatch(
@@ -238,12 +238,12 @@ extension Ops {
     })
 
   static let softplus: OpDefinition = OpDefinition(
-    "Softplus", traits: [.inPlace], infer: unaryInference(DType.floats),
+    "Softplus", infer: unaryInference(DType.floats),
     kernel: { try floatUnaryKernel(SoftplusFamily.self, $0) },
     gradient: { context in [try context.gradient * Frost.sigmoid(context.inputs[0])] })
 
   static let softmax: OpDefinition = OpDefinition(
-    "Softmax", traits: [.inPlace], infer: softmaxInference,
+    "Softmax", infer: softmaxInference,
     kernel: { setup in
       let axis = setup.attributes.int("axis")
       return try dispatch(
@@ -260,7 +260,7 @@ extension Ops {
 
   /// `(g - sum(g * y)) * y` along the axis, for gradient `g` and softmax output `y`.
   static let softmaxGrad: OpDefinition = OpDefinition(
-    "SoftmaxGrad", traits: [.inPlace], infer: softmaxGradInference,
+    "SoftmaxGrad", infer: softmaxGradInference,
     kernel: { setup in
       let axis = setup.attributes.int("axis")
       return try dispatch(
@@ -287,7 +287,7 @@ extension Ops {
     })
 
   static let logSoftmax: OpDefinition = OpDefinition(
-    "LogSoftmax", traits: [.inPlace], infer: softmaxInference,
+    "LogSoftmax", infer: softmaxInference,
     kernel: { setup in
       let axis = setup.attributes.int("axis")
       return try dispatch(
@@ -304,7 +304,7 @@ extension Ops {
 
   /// `g - exp(y) * sum(g)` along the axis, for gradient `g` and logSoftmax output `y`.
   static let logSoftmaxGrad: OpDefinition = OpDefinition(
-    "LogSoftmaxGrad", traits: [.inPlace], infer: softmaxGradInference,
+    "LogSoftmaxGrad", infer: softmaxGradInference,
     kernel: { setup in
       let axis = setup.attributes.int("axis")
       return try dispatch(

@@ -4,7 +4,7 @@ extension Ops {
   /// `min(max(t, lo), hi)` elementwise; `lo` (input 1) and `hi` (input 2) are scalars or
   /// have `t`'s shape.
   static let clipByValue: OpDefinition = OpDefinition(
-    "ClipByValue", traits: [.inPlace],
+    "ClipByValue", 
     infer: { context in
       let dtype = try context.sameDType(DType.numbers)
       var shape = context.inputs[0].shape
@@ -42,7 +42,7 @@ extension Ops {
   /// `lo <= t <= hi`, `min` where `t < lo`, `max` where `t > hi` (TensorFlow's rule). Linear
   /// in input 0, which is all it has a gradient for.
   static let clipByValueGrad: OpDefinition = OpDefinition(
-    "ClipByValueGrad", traits: [.inPlace], infer: { context in [context.inputs[0]] },
+    "ClipByValueGrad", infer: { context in [context.inputs[0]] },
     kernel: { setup in
       let name = setup.attributes.string("part")
       guard let part = ClipPart(rawValue: name) else {

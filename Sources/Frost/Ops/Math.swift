@@ -99,12 +99,12 @@ private func floatUnaryOp<F: FloatUnaryFamily & SendableMetatype>(
 
 extension Ops {
   static let absOp: OpDefinition = OpDefinition(
-    "Abs", traits: [.inPlace], infer: unaryInference(DType.numbers),
+    "Abs", infer: unaryInference(DType.numbers),
     kernel: { try floatOrInt32Kernel(AbsFamily.self, int32: Int32Abs.self, $0) },
     gradient: { context in [try context.gradient * Frost.sign(context.inputs[0])] })
 
   static let sign: OpDefinition = OpDefinition(
-    "Sign", traits: [.inPlace], infer: unaryInference(DType.numbers),
+    "Sign", infer: unaryInference(DType.numbers),
     kernel: { try floatOrInt32Kernel(SignFamily.self, int32: Int32Sign.self, $0) },
     gradient: { _ in [nil] })
 
@@ -168,14 +168,14 @@ extension Ops {
     })
 
   static let maximum: OpDefinition = OpDefinition(
-    "Maximum", traits: [.inPlace], infer: broadcastInference(DType.numbers),
+    "Maximum", infer: broadcastInference(DType.numbers),
     kernel: { try numericBinaryKernel(MaximumFamily.self, $0) },
     gradient: { context in
       try selectedGradients(context, mask: Frost.greaterEqual(context.inputs[0], context.inputs[1]))
     })
 
   static let minimum: OpDefinition = OpDefinition(
-    "Minimum", traits: [.inPlace], infer: broadcastInference(DType.numbers),
+    "Minimum", infer: broadcastInference(DType.numbers),
     kernel: { try numericBinaryKernel(MinimumFamily.self, $0) },
     gradient: { context in
       try selectedGradients(context, mask: Frost.lessEqual(context.inputs[0], context.inputs[1]))

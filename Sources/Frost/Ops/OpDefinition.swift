@@ -53,6 +53,9 @@ struct OpTraits: OptionSet, Sendable {
   /// Its kernel may throw on values (a singular matrix, an index out of range).
   static let canFail = OpTraits(rawValue: 1 << 4)
   /// Output 0 may reuse input 0's buffer when nothing else needs it (elementwise ops).
+  /// Only for arithmetic: a loop that selects (`x > 0 ? x : 0`) and writes the buffer it
+  /// reads compiles to conditional stores, which the compiler does not vectorize, while
+  /// the out-of-place loop is vectorized.
   static let inPlace = OpTraits(rawValue: 1 << 5)
   /// Switches behaviour on a value a user may feed (placeholderWithDefault).
   static let switchable = OpTraits(rawValue: 1 << 6)

@@ -1,5 +1,27 @@
 import COpenBLAS
 import Foundation
+import Synchronization
+
+/// How many threads OpenBLAS may use for one GEMM. Waking a second thread costs more
+/// than it saves on the small products of a training step (and leaves the result in the
+/// other core's cache for the next kernel), so products of fewer than
+/// `parallelThreshold` multiply-adds run on one thread, larger ones on all of OpenBLAS's.
+enum BLASThreads {
+  /// m·n·k from which a GEMM uses every thread.
+  static let parallelThreshold = 16 << 20
+  static let maximum = Int(openblas_get_num_threads())
+  private static let current = Atomic<Int>(maximum)
+
+  /// Sets OpenBLAS's thread count for a product of `work` multiply-adds. The setting is
+  /// process-wide: concurrent runs may see each other's choice, which changes speed only.
+  static func prepare(work: Int) {
+    let wanted = work >= parallelThreshold ? maximum : 1
+    if current.load(ordering: .relaxed) != wanted {
+      current.store(wanted, ordering: .relaxed)
+      openblas_set_num_threads(Int32(wanted))
+    }
+  }
+}
 
 /// Element types with arithmetic: `Float`, `Double`, `Int32`.
 protocol NumericScalar: TensorScalar, Numeric, Comparable {
@@ -97,6 +119,7 @@ extension Float: FloatScalar {
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
     c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    BLASThreads.prepare(work: m * n * k)
     cblas_sgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
       transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,
@@ -127,6 +150,7 @@ extension Double: FloatScalar {
     a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,
     c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
+    BLASThreads.prepare(work: m * n * k)
     cblas_dgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
       transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,
