@@ -5,6 +5,7 @@ let package = Package(
   name: "Frost",
   products: [
     .library(name: "Frost", targets: ["Frost"]),
+    .executable(name: "graph-dump", targets: ["graph-dump"]),
   ],
   targets: [
     .systemLibrary(
@@ -19,8 +20,14 @@ let package = Package(
     .target(
       name: "Frost",
       dependencies: ["COpenBLAS", "CLAPACKE", "CZlib"]),
+    // graph-dump: the graph, plan and checkpoint inspector. The kit holds everything
+    // testable; the executable only forwards arguments and prints.
+    .target(
+      name: "GraphDumpKit", dependencies: ["Frost"]),
+    .executableTarget(
+      name: "graph-dump", dependencies: ["GraphDumpKit"]),
     .testTarget(
-      name: "FrostTests", dependencies: ["Frost"]),
+      name: "FrostTests", dependencies: ["Frost", "GraphDumpKit"]),
   ],
   swiftLanguageModes: [.v6]
 )
