@@ -8,9 +8,10 @@ enum TextRenderer {
   static func render(_ summary: GraphSummary) -> String {
     var lines: [String] = []
     let variableCount = summary.variables.count
+    let named = summary.scopes.filter { !$0.name.isEmpty }.count
     lines.append(
-      "graph \(summary.path): \(count(summary.nodeCount, "node")) in"
-        + " \(count(summary.scopes.count, "name scope")), \(count(variableCount, "variable"))")
+      "graph \(summary.path): \(count(summary.nodeCount, "node")),"
+        + " \(count(variableCount, "variable")), \(count(named, "top-level name scope"))")
     for scope in summary.scopes {
       lines.append("")
       lines.append(
