@@ -181,7 +181,9 @@ enum DOTRenderer {
     }
 
     if context.plan != nil {
-      if context.cuts.contains(node.name) || context.cuts.contains(where: { opName(of: $0) == node.name }) {
+      if context.cuts.contains(node.name)
+        || context.cuts.contains(where: { opName(of: $0) == node.name })
+      {
         label += "\nfed (cut)"
         attributes += [("color", Palette.cut), ("penwidth", "2.5")]
       } else if context.missing.contains(node.name) {
@@ -190,8 +192,10 @@ enum DOTRenderer {
       } else if context.executed.contains(node.name) {
         attributes += [("color", Palette.run), ("penwidth", "2")]
       } else {
-        attributes += [("fillcolor", "#fafafa"), ("color", Palette.faded),
-          ("fontcolor", Palette.fadedText)]
+        attributes += [
+          ("fillcolor", "#fafafa"), ("color", Palette.faded),
+          ("fontcolor", Palette.fadedText),
+        ]
       }
       if context.fetched.contains(node.name) { attributes.append(("peripheries", "2")) }
     }
@@ -200,7 +204,8 @@ enum DOTRenderer {
     return quote(node.name) + " [" + attributeList(attributes) + "];"
   }
 
-  private static func edgeLine(from producer: String, tensor: String, to node: NodeSummary,
+  private static func edgeLine(
+    from producer: String, tensor: String, to node: NodeSummary,
     context: Context
   ) -> String {
     let type = context.summary.nodes[producer].flatMap { summary in
@@ -227,16 +232,25 @@ enum DOTRenderer {
 
   private static func legendLines(plan: PlanSummary?) -> [String] {
     var entries: [(String, [(String, String)])] = [
-      ("trainable variable", [
-        ("shape", "cylinder"), ("fillcolor", Palette.trainable), ("color", Palette.trainableLine),
-      ]),
-      ("frozen variable\n(not trainable)", [
-        ("shape", "cylinder"), ("fillcolor", Palette.frozen), ("color", Palette.frozenLine),
-        ("style", "filled,dashed"),
-      ]),
-      ("optimizer state", [
-        ("shape", "cylinder"), ("fillcolor", Palette.state), ("color", Palette.stateLine),
-      ]),
+      (
+        "trainable variable",
+        [
+          ("shape", "cylinder"), ("fillcolor", Palette.trainable), ("color", Palette.trainableLine),
+        ]
+      ),
+      (
+        "frozen variable\n(not trainable)",
+        [
+          ("shape", "cylinder"), ("fillcolor", Palette.frozen), ("color", Palette.frozenLine),
+          ("style", "filled,dashed"),
+        ]
+      ),
+      (
+        "optimizer state",
+        [
+          ("shape", "cylinder"), ("fillcolor", Palette.state), ("color", Palette.stateLine),
+        ]
+      ),
       ("placeholder", [("shape", "invhouse"), ("fillcolor", Palette.placeholder)]),
     ]
     if plan != nil {

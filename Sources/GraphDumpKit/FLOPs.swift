@@ -48,7 +48,8 @@ enum FLOPRule {
   }
 
   /// The estimate for an operation of type `type` with these input and output types.
-  static func estimate(type: String, attributes: [String: AttributeValue],
+  static func estimate(
+    type: String, attributes: [String: AttributeValue],
     inputs: [Shape], outputs: [Shape]
   ) -> FLOPEstimate {
     if free.contains(type) { return .counted(0) }

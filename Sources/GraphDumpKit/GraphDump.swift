@@ -30,7 +30,8 @@ public enum GraphDump {
   public static func run(arguments: [String], environment: [String: String]) -> GraphDumpResult {
     do {
       switch try ArgumentParser.parse(arguments) {
-      case .help: return GraphDumpResult(standardOutput: HelpText.help, standardError: "", status: 0)
+      case .help:
+        return GraphDumpResult(standardOutput: HelpText.help, standardError: "", status: 0)
       case .version:
         return GraphDumpResult(
           standardOutput: "graph-dump \(version) (Frost graph files, format version"

@@ -16,7 +16,8 @@ enum Graphviz {
   ///
   /// - Throws: `FileFailure` when `dot` is not installed, fails, or the file cannot be
   ///   written.
-  static func render(_ dotText: String, format: String, to output: String,
+  static func render(
+    _ dotText: String, format: String, to output: String,
     environment: [String: String]
   ) throws(FileFailure) {
     guard let dot = locateDot(environment: environment) else {

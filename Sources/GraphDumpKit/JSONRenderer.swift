@@ -34,11 +34,13 @@ indirect enum JSON: Equatable {
       if items.allSatisfy(\.isScalar) {
         return "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]"
       }
-      return "[\n" + items.map { pad + $0.serialized(indent: indent + 1) }
+      return "[\n"
+        + items.map { pad + $0.serialized(indent: indent + 1) }
         .joined(separator: ",\n") + "\n" + closing + "]"
     case .object(let members):
       if members.isEmpty { return "{}" }
-      return "{\n" + members.map { pad + Self.quote($0.0) + ": " + $0.1.serialized(indent: indent + 1) }
+      return "{\n"
+        + members.map { pad + Self.quote($0.0) + ": " + $0.1.serialized(indent: indent + 1) }
         .joined(separator: ",\n") + "\n" + closing + "}"
     }
   }
@@ -213,7 +215,12 @@ enum JSONRenderer {
     case .matches: .string("ok")
     case .notInGraph: .string("not in graph")
     case .mismatch(let type):
-      .object([("mismatch", .object([("dtype", .string(type.dtype.rawValue)), ("shape", json(type.shape))]))])
+      .object([
+        (
+          "mismatch",
+          .object([("dtype", .string(type.dtype.rawValue)), ("shape", json(type.shape))])
+        )
+      ])
     case .noGraph: .null
     }
   }

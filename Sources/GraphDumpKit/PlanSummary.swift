@@ -72,7 +72,9 @@ struct PlanSummary {
       return (try graph.tensor(named: name), nil)
     } catch {
       // `op:9` naming an existing op: the library's message says which outputs it has.
-      if let colon = name.lastIndex(of: ":"), (try? graph.operation(named: String(name[..<colon]))) != nil {
+      if let colon = name.lastIndex(of: ":"),
+        (try? graph.operation(named: String(name[..<colon]))) != nil
+      {
         throw UsageError(message: "\(flag): \(error)")
       }
     }

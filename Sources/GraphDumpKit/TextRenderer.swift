@@ -89,7 +89,10 @@ enum TextRenderer {
       "\(count(plan.steps.count, "operation")) in order,"
         + " \(flops(plan.flops, complete: plan.flopsComplete)) FLOPs/example:")
     let rows = plan.steps.enumerated().map { i, node -> [String] in
-      [String(i + 1), node.name, node.type, dtypes(node.outputs), shapes(node.outputs), cell(node.flops)]
+      [
+        String(i + 1), node.name, node.type, dtypes(node.outputs), shapes(node.outputs),
+        cell(node.flops),
+      ]
     }
     lines += table(
       header: ["#", "name", "op", "dtype", "shape", "FLOPs"], rows: rows, rightAligned: [0, 5])

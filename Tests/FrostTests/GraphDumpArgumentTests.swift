@@ -86,7 +86,8 @@ struct GraphDumpArgumentTests {
     #expect(usageError(["m.json", "--json", "--json"]) == "--json is given twice")
     #expect(usageError(["m.json", "--dot", "--json"]) == "--dot and --json exclude each other")
     #expect(usageError([]) == "no graph file given")
-    #expect(usageError(["a.json", "b.json"]) == "one graph file expected, got 2: 'a.json', 'b.json'")
+    #expect(
+      usageError(["a.json", "b.json"]) == "one graph file expected, got 2: 'a.json', 'b.json'")
     #expect(
       usageError(["m.json", "--feed", "hidden2"])
         == "nothing to run: --feed needs --fetch or --target")

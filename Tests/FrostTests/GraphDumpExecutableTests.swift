@@ -137,11 +137,14 @@ struct GraphDumpExecutableTests {
       matmul
         == ["hidden1/MatMul", "MatMul", "float32", "(?, 300)", "-", "470,400", "X, hidden1/kernel"])
     let kernel = result.lines.first { $0.hasPrefix("  hidden1/kernel ") }.map(cells)
-    #expect(kernel == ["hidden1/kernel", "Variable", "float32", "(784, 300)", "trainable", "0", "-"])
+    #expect(
+      kernel == ["hidden1/kernel", "Variable", "float32", "(784, 300)", "trainable", "0", "-"])
     // The training op trains only hidden3, hidden4 and outputs.
     #expect(variableRow("hidden1/kernel", in: result)?.suffix(2) == ["trainable", "-"])
-    #expect(variableRow("hidden3/kernel", in: result)?.suffix(2) == ["trainable", "GradientDescent"])
-    #expect(result.standardOutput.contains("frozen: any other variable that is not optimizer state"))
+    #expect(
+      variableRow("hidden3/kernel", in: result)?.suffix(2) == ["trainable", "GradientDescent"])
+    #expect(
+      result.standardOutput.contains("frozen: any other variable that is not optimizer state"))
   }
 
   @Test func trainableRegexMarksTheReusedLayersFrozen() throws {
@@ -229,7 +232,9 @@ struct GraphDumpExecutableTests {
   @Test func dotParsesWithGraphviz() throws {
     let directory = try fixture()
     defer { directory.remove() }
-    for extra in [[], ["--fetch", "loss", "--feed", "hidden2"], ["--target", "GradientDescent_1"]] {
+    for extra in [
+      [], ["--fetch", "loss", "--feed", "hidden2"], ["--target", "GradientDescent_1"],
+    ] {
       guard let result = try run([GraphDumpFixture.graphFile, "--dot"] + extra, in: directory)
       else { return }
       #expect(result.status == 0)
@@ -354,7 +359,9 @@ struct GraphDumpExecutableTests {
     #expect(help.status == 0 && help.standardError == "")
     #expect(help.standardOutput == HelpText.help)
     #expect(version.status == 0)
-    #expect(version.standardOutput == "graph-dump \(GraphDump.version) (Frost graph files, format version 1)\n")
+    #expect(
+      version.standardOutput
+        == "graph-dump \(GraphDump.version) (Frost graph files, format version 1)\n")
   }
 
   /// Every error: the status, the message on standard error, nothing on standard output.
@@ -406,7 +413,8 @@ struct GraphDumpExecutableTests {
       #expect(result.status == status, "\(arguments)")
       #expect(result.standardOutput == "", "\(arguments)")
       #expect(
-        result.standardError.hasPrefix("graph-dump: error: "), "\(arguments): \(result.standardError)")
+        result.standardError.hasPrefix("graph-dump: error: "),
+        "\(arguments): \(result.standardError)")
       #expect(
         result.standardError.contains(message), "\(arguments): \(result.standardError)")
       #expect(result.standardError.hasSuffix("\n"))

@@ -46,7 +46,8 @@ struct GraphDumpRenderTests {
     let e = expected.components(separatedBy: "\n")
     for (i, (x, y)) in zip(a, e).enumerated() where x != y {
       Issue.record(
-        "line \(i + 1) differs:\n  actual:   \(x)\n  expected: \(y)", sourceLocation: sourceLocation)
+        "line \(i + 1) differs:\n  actual:   \(x)\n  expected: \(y)", sourceLocation: sourceLocation
+      )
       return
     }
     if a.count != e.count {
@@ -140,7 +141,8 @@ struct GraphDumpRenderTests {
   }
 
   @Test func planNotesAScopeReadAsItsOutputAndMissingFeeds() throws {
-    let summary = try plan(smallGraph(), fetches: ["loss"], feeds: ["layer"], targets: ["increment"])
+    let summary = try plan(
+      smallGraph(), fetches: ["loss"], feeds: ["layer"], targets: ["increment"])
     #expect(summary.notes == ["--feed 'layer' is a name scope: using its output 'layer/Relu'"])
     #expect(summary.plan.cuts == ["layer/Relu"])
     #expect(summary.steps.map(\.name) == ["step", "loss", "Const", "add", "increment"])
@@ -164,16 +166,27 @@ struct GraphDumpRenderTests {
 
   @Test func unknownNamesSuggestTheClosest() throws {
     let graph = try smallGraph()
-    #expect(throws: UsageError(message: "--fetch: no tensor or name scope 'los' in the graph; did you mean loss?")) {
+    #expect(
+      throws: UsageError(
+        message: "--fetch: no tensor or name scope 'los' in the graph; did you mean loss?")
+    ) {
       try plan(graph, fetches: ["los"])
     }
-    #expect(throws: UsageError(message: "--feed: no tensor or name scope 'layr' in the graph; did you mean layer?")) {
+    #expect(
+      throws: UsageError(
+        message: "--feed: no tensor or name scope 'layr' in the graph; did you mean layer?")
+    ) {
       try plan(graph, fetches: ["loss"], feeds: ["layr"])
     }
-    #expect(throws: UsageError(message: "--target: no operation named 'incremnt' in the graph; did you mean increment?")) {
+    #expect(
+      throws: UsageError(
+        message: "--target: no operation named 'incremnt' in the graph; did you mean increment?")
+    ) {
       try plan(graph, fetches: [], targets: ["incremnt"])
     }
-    #expect(throws: UsageError(message: "--fetch: no tensor or name scope 'zzzzzzzzzz' in the graph")) {
+    #expect(
+      throws: UsageError(message: "--fetch: no tensor or name scope 'zzzzzzzzzz' in the graph")
+    ) {
       try plan(graph, fetches: ["zzzzzzzzzz"])
     }
     #expect(throws: UsageError(message: "--fetch: operation 'loss' has 1 outputs; no output 3")) {
@@ -276,15 +289,18 @@ struct GraphDumpRenderTests {
     let lines = dot.components(separatedBy: "\n").map {
       $0.trimmingCharacters(in: .whitespaces)
     }
-    #expect(lines.contains(
-      "\"layer/add\" -> \"layer/Relu\" [tooltip=\"layer/add: float32 (?, 2)\", color=\"#6a3d9a\","
-        + " style=\"dashed\", penwidth=\"2\", label=\"cut: fed\", fontcolor=\"#6a3d9a\"];"))
-    #expect(lines.contains(
-      "\"layer/add\" [label=\"add\\nAdd (?, 2)\\nfed (cut)\", color=\"#6a3d9a\","
-        + " penwidth=\"2.5\", tooltip=\"layer/add (Add)\"];"))
-    #expect(lines.contains(
-      "\"loss\" [label=\"loss\\nMean ()\", color=\"#c0392b\", penwidth=\"2\", peripheries=\"2\","
-        + " tooltip=\"loss (Mean)\"];"))
+    #expect(
+      lines.contains(
+        "\"layer/add\" -> \"layer/Relu\" [tooltip=\"layer/add: float32 (?, 2)\", color=\"#6a3d9a\","
+          + " style=\"dashed\", penwidth=\"2\", label=\"cut: fed\", fontcolor=\"#6a3d9a\"];"))
+    #expect(
+      lines.contains(
+        "\"layer/add\" [label=\"add\\nAdd (?, 2)\\nfed (cut)\", color=\"#6a3d9a\","
+          + " penwidth=\"2.5\", tooltip=\"layer/add (Add)\"];"))
+    #expect(
+      lines.contains(
+        "\"loss\" [label=\"loss\\nMean ()\", color=\"#c0392b\", penwidth=\"2\", peripheries=\"2\","
+          + " tooltip=\"loss (Mean)\"];"))
     // Not run: faded.
     #expect(lines.contains { $0.hasPrefix("\"layer/MatMul\" [") && $0.contains("#d9d9d9") })
     #expect(dot.contains("plan: fetch loss; feed layer/add"))
@@ -341,7 +357,8 @@ struct GraphDumpRenderTests {
   // MARK: - Rules
 
   @Test func flopsFollowTheDocumentedRule() {
-    func estimate(_ type: String, _ inputs: [Shape], _ outputs: [Shape],
+    func estimate(
+      _ type: String, _ inputs: [Shape], _ outputs: [Shape],
       _ attributes: [String: AttributeValue] = [:]
     ) -> FLOPEstimate {
       FLOPRule.estimate(type: type, attributes: attributes, inputs: inputs, outputs: outputs)
@@ -391,7 +408,8 @@ struct GraphDumpRenderTests {
         "layer/b/Adam_1": .state, "beta1_power": .state, "beta2_power": .state,
         "layer/a/Momentum": .state,
       ])
-    let trainers = Dictionary(uniqueKeysWithValues: summary.variables.map { ($0.name, $0.trainedBy) })
+    let trainers = Dictionary(
+      uniqueKeysWithValues: summary.variables.map { ($0.name, $0.trainedBy) })
     #expect(trainers["layer/a"] == ["Momentum"])
     #expect(trainers["layer/b"] == ["Adam"])
     #expect(trainers["layer/b/Adam"] == [])
