@@ -2,9 +2,10 @@ import Foundation
 
 /// Renders DOT through Graphviz's `dot` program, when it is installed.
 enum Graphviz {
-  /// The `dot` executable found on `PATH`, or `nil`.
+  /// The `dot` executable found on `PATH` (the usual system folders when `PATH` is not
+  /// set, as a shell would), or `nil`.
   static func locateDot(environment: [String: String]) -> String? {
-    let path = environment["PATH"] ?? ""
+    let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
     for directory in path.split(separator: ":", omittingEmptySubsequences: true) {
       let candidate = String(directory) + "/dot"
       if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

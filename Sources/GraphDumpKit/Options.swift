@@ -56,9 +56,12 @@ struct UsageError: Error, Equatable, CustomStringConvertible {
 /// is reported instead of swallowing the next flag. `--fetch`, `--feed` and `--target` may
 /// repeat and take comma-separated lists (tensor names never contain commas).
 enum ArgumentParser {
-  private static let listFlags: Set<String> = ["--fetch", "--feed", "--target"]
-  private static let valueFlags: Set<String> = ["--trainable", "--checkpoint", "--svg", "--png"]
-  private static let switches: Set<String> = ["--dot", "--json"]
+  /// Flags that take names and may repeat.
+  static let listFlags: Set<String> = ["--fetch", "--feed", "--target"]
+  /// Flags that take one value, once.
+  static let valueFlags: Set<String> = ["--trainable", "--checkpoint", "--svg", "--png"]
+  /// Flags without a value.
+  static let switches: Set<String> = ["--dot", "--json"]
 
   /// Parses the arguments (without the program name).
   ///

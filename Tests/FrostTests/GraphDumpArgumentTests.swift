@@ -98,4 +98,19 @@ struct GraphDumpArgumentTests {
       usageError(["m.json", "--checkpoint", "c", "--dot"])
         == "--checkpoint has no picture: use it without --dot")
   }
+
+  @Test func helpDescribesEveryFlagWithinEightyColumns() {
+    let flags = ArgumentParser.listFlags.union(ArgumentParser.valueFlags)
+      .union(ArgumentParser.switches).union(["--help", "-h", "--version"])
+    for flag in flags.sorted() {
+      #expect(
+        ["  \(flag) ", "  \(flag),", ", \(flag) "].contains(where: HelpText.help.contains),
+        "the help does not describe \(flag)")
+    }
+    for line in HelpText.help.split(separator: "\n") where line.count > 80 {
+      Issue.record("help line longer than 80 columns: \(line)")
+    }
+    #expect(HelpText.help.contains("EXIT STATUS: 0 success; 1 bad usage"))
+    #expect(HelpText.help.contains("MatMul [m,k]x[k,n]: 2*m*k*n"))
+  }
 }
