@@ -123,6 +123,10 @@ struct OptimizerTests {
       #expect(names.contains(expected), "missing slot \(expected)")
     }
     #expect(try graph.trainableVariables().map(\.name) == ["hidden3/kernel"])
+    // The training op takes its optimizer's name, as in TensorFlow.
+    let step = try GradientDescentOptimizer(learningRate: 0.1).minimize(loss)
+    #expect(step.name == "GradientDescent")
+    #expect(try GradientDescentOptimizer(learningRate: 0.1).minimize(loss).name == "GradientDescent_1")
   }
 
   @Test func onlyTheVarListIsWrittenBitForBit() throws {

@@ -77,7 +77,13 @@ public final class Graph: @unchecked Sendable {
   public func withNameScope<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
     let previous = locked { scopePrefix }
     let entered: String = locked {
-      if name.hasSuffix("/") { return name == "/" ? "" : name }
+      if name.hasSuffix("/") {
+        // Re-entering a scope takes its name, so a new scope of that name is suffixed.
+        if name != "/", nameCounters[String(name.dropLast())] == nil {
+          nameCounters[String(name.dropLast())] = 0
+        }
+        return name == "/" ? "" : name
+      }
       let base = Self.sanitize(name, fallback: "scope")
       return reserveUniqueName(scopePrefix + base) + "/"
     }
@@ -139,7 +145,8 @@ public final class Graph: @unchecked Sendable {
   @discardableResult
   func addNode(
     _ op: OpDefinition, inputs: [Tensor], attributes: [String: AttributeValue] = [:],
-    name: String?, ignoresControlDependencies: Bool = false, controlInputs: [Int] = []
+    name: String?, ignoresControlDependencies: Bool = false, controlInputs: [Int] = [],
+    takesScopeName: Bool = false
   ) throws -> Operation {
     for input in inputs where input.graph !== self {
       throw FrostError.invalidArgument(
@@ -154,7 +161,11 @@ public final class Graph: @unchecked Sendable {
         inputNames: inputs.map { describe($0.endpoint) },
         attributes: Attributes(attributes, owner: base))
       let outputs = try op.infer(&context)
-      let nodeName = reserveUniqueName(base)
+      // An op may take the name of the scope that holds its parts, as TensorFlow's
+      // `minimize` op is named like its `GradientDescent/` scope.
+      let nodeName =
+        takesScopeName && nodeIDs[base] != nil || !takesScopeName
+        ? reserveUniqueName(base) : base
       let id = nodes.count
       nodes.append(
         Node(

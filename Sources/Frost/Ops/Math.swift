@@ -14,6 +14,11 @@ private enum SignFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x > 0 ? 1 : (x < 0 ? -1 : x) }
 }
 
+/// The largest integer not greater than x.
+private enum FloorFamily: FloatUnaryFamily {
+  static func apply<T: FloatScalar>(_ x: T) -> T { x.rounded(.down) }
+}
+
 private enum SquareFamily: FloatUnaryFamily {
   static func apply<T: FloatScalar>(_ x: T) -> T { x * x }
 }
@@ -102,6 +107,8 @@ extension Ops {
     "Sign", traits: [.inPlace], infer: unaryInference(DType.numbers),
     kernel: { try floatOrInt32Kernel(SignFamily.self, int32: Int32Sign.self, $0) },
     gradient: { _ in [nil] })
+
+  static let floorOp: OpDefinition = floatUnaryOp("Floor", FloorFamily.self) { _ in [nil] }
 
   static let square: OpDefinition = OpDefinition(
     "Square", traits: [.inPlace], infer: unaryInference(DType.numbers),
@@ -200,6 +207,14 @@ public func abs(_ x: Tensor, name: String? = nil) throws -> Tensor {
 /// - Throws: `FrostError.invalidArgument` for a bool tensor.
 public func sign(_ x: Tensor, name: String? = nil) throws -> Tensor {
   try x.graph.addOp(Ops.sign, [x], name: name ?? "Sign")
+}
+
+/// The largest integer not greater than each element (TensorFlow's `tf.floor`); float32
+/// or float64. Its gradient is zero almost everywhere, so none flows through it.
+///
+/// - Throws: `FrostError.invalidArgument` unless `x` is floating point.
+public func floor(_ x: Tensor, name: String? = nil) throws -> Tensor {
+  try x.graph.addOp(Ops.floorOp, [x], name: name ?? "Floor")
 }
 
 /// `x * x`, elementwise; int32 products wrap on overflow, as in TensorFlow.

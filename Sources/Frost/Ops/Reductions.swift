@@ -60,9 +60,27 @@ extension Ops {
         { io in
           let reduced = io.input(0)
           let out = io.output(0)
-          let keep = keptShape(out.shape, axes: axes)
           let x = reduced.pointer(T.self)
           let z = out.pointer(T.self)
+          let n = out.count
+          // Fast paths: from a scalar (a mean's gradient), and reduced trailing axes (each
+          // value repeated over a contiguous run), as in the loss's gradient.
+          if reduced.count == 1 {
+            out.buffer(T.self).update(repeating: x[0])
+            return
+          }
+          if reduced.count > 0, let axes,
+            axes.allSatisfy({ $0 >= out.shape.count - axes.count })
+          {
+            let run = n / reduced.count
+            for i in 0..<reduced.count {
+              let value = x[i]
+              let row = z + i * run
+              for j in 0..<run { row[j] = value }
+            }
+            return
+          }
+          let keep = keptShape(out.shape, axes: axes)
           BroadcastLayout(out: out.shape, a: keep, b: out.shape).forEachRow {
             offsetA, _, offsetOut, length, stepA, _ in
             for j in 0..<length { z[offsetOut + j] = x[offsetA + j * stepA] }

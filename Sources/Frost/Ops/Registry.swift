@@ -6,7 +6,7 @@ extension Ops {
       zerosLike, add, subtract, multiply, divide, negate, addN, sumToShape, matMul, relu,
       reluGrad, sum, mean, reductionScale, broadcastLike,
     ]
-    all += updateOps
+    all += updateOps + [floorOp]
 
     // Elementwise math, comparisons, logic and activations.
     all += [

@@ -83,9 +83,11 @@ public func group(_ operations: [Operation], name: String? = nil) throws -> Oper
 
 extension Graph {
   /// A `NoOp` that runs after `operations`; with none, an operation that does nothing.
-  func group(_ operations: [Operation], name: String) throws -> Operation {
+  func group(_ operations: [Operation], name: String, takesScopeName: Bool = false) throws
+    -> Operation
+  {
     try withControlDependencies(operations) {
-      try addNode(Ops.noOp, inputs: [], name: name)
+      try addNode(Ops.noOp, inputs: [], name: name, takesScopeName: takesScopeName)
     }
   }
 }

@@ -125,11 +125,12 @@ extension Optimizer {
     }
     return try graph.atomically {
       var state = OptimizerState(graph: graph)
-      let scope = graph.currentNameScope
-      return try graph.withNameScope(name) {
+      var (updates, scope): ([Operation], String) = try graph.withNameScope(name) {
         var updates: [Operation] = []
+        var rates: [DType: Tensor] = [:]
         for (gradient, variable) in present {
-          let learningRate = try learningRate.tensor(in: graph, dtype: variable.dtype)
+          let learningRate = try rates[variable.dtype] ?? learningRate.tensor(in: graph, dtype: variable.dtype)
+          rates[variable.dtype] = learningRate
           let update = try graph.withNameScope("update_" + variable.op.name) {
             try applyDense(
               gradient: gradient, variable: variable, learningRate: learningRate, state: &state)
@@ -137,16 +138,19 @@ extension Optimizer {
           updates.append(update)
         }
         updates += try finish(updates: updates, state: &state)
-        if let globalStep {
-          let increment = try graph.withControlDependencies(updates) {
+        return (updates, graph.currentNameScope)
+      }
+      if let globalStep {
+        let increment = try graph.withNameScope(scope) {
+          try graph.withControlDependencies(updates) {
             try assign(globalStep, globalStep + graph.constant(1, dtype: .int32))
           }
-          updates.append(increment)
         }
-        return try graph.withNameScope(scope.isEmpty ? "/" : scope) {
-          try graph.group(updates, name: name)
-        }
+        updates.append(increment)
       }
+      return try graph.group(
+        updates, name: String(scope.dropLast().split(separator: "/").last!),
+        takesScopeName: true)
     }
   }
 
@@ -169,9 +173,7 @@ extension Optimizer {
     let graph = variable.graph
     return try graph.withNameScope(variable.op.name + "/") {
       try graph.makeVariable(type: variable.type, trainable: false, name: slotName) {
-        graph.constant(
-          NDArray.filled(value, shape: variable.shape.concrete!, dtype: variable.dtype),
-          name: "initial_value")
+        try graph.fill(shape: variable.shape.concrete!, value: value, dtype: variable.dtype)
       }
     }
   }

@@ -25,25 +25,23 @@ func binaryKernel<F: BinaryFunctor>(_ functor: F.Type) -> Kernel {
     let z = out.pointer(F.Output.self)
     let n = out.count
     if a.count == n && b.count == n {
-      for i in 0..<n { z[i] = F.apply(x[i], y[i]) }
+      applyBinary(F.self, z, x, y, n)
     } else if b.count == 1 {
-      let v = y[0]
-      for i in 0..<n { z[i] = F.apply(x[i], v) }
+      applyBinary(F.self, z, x, scalar: y[0], n)
     } else if a.count == 1 {
-      let v = x[0]
-      for i in 0..<n { z[i] = F.apply(v, y[i]) }
+      applyBinary(F.self, z, scalar: x[0], y, n)
     } else if a.count == n && isTrailing(b.shape, of: out.shape) {
       let width = b.count
       var base = 0
       while base < n {
-        for j in 0..<width { z[base + j] = F.apply(x[base + j], y[j]) }
+        applyBinary(F.self, z + base, x + base, y, width)
         base += width
       }
     } else if b.count == n && isTrailing(a.shape, of: out.shape) {
       let width = a.count
       var base = 0
       while base < n {
-        for j in 0..<width { z[base + j] = F.apply(x[j], y[base + j]) }
+        applyBinary(F.self, z + base, x, y + base, width)
         base += width
       }
     } else {
@@ -57,6 +55,60 @@ func binaryKernel<F: BinaryFunctor>(_ functor: F.Type) -> Kernel {
   }
 }
 
+// Contiguous loops of elementwise kernels. An op that runs in place writes the buffer it
+// reads; the compiler cannot tell the two pointers are equal, and its run-time overlap
+// check would send such loops down the scalar path. So when the output is an input, the
+// loop reads and writes through one pointer, and stays vectorized.
+
+@inline(__always)
+func applyBinary<F: BinaryFunctor>(
+  _ functor: F.Type, _ z: UnsafeMutablePointer<F.Output>, _ x: UnsafeMutablePointer<F.Input>,
+  _ y: UnsafeMutablePointer<F.Input>, _ n: Int
+) {
+  if F.Input.self == F.Output.self {
+    let w = UnsafeMutableRawPointer(z).assumingMemoryBound(to: F.Input.self)
+    if w == x {
+      for i in 0..<n { w[i] = unsafeBitCast(F.apply(w[i], y[i]), to: F.Input.self) }
+      return
+    }
+    if w == y {
+      for i in 0..<n { w[i] = unsafeBitCast(F.apply(x[i], w[i]), to: F.Input.self) }
+      return
+    }
+  }
+  for i in 0..<n { z[i] = F.apply(x[i], y[i]) }
+}
+
+@inline(__always)
+func applyBinary<F: BinaryFunctor>(
+  _ functor: F.Type, _ z: UnsafeMutablePointer<F.Output>, _ x: UnsafeMutablePointer<F.Input>,
+  scalar v: F.Input, _ n: Int
+) {
+  if F.Input.self == F.Output.self {
+    let w = UnsafeMutableRawPointer(z).assumingMemoryBound(to: F.Input.self)
+    if w == x {
+      for i in 0..<n { w[i] = unsafeBitCast(F.apply(w[i], v), to: F.Input.self) }
+      return
+    }
+  }
+  for i in 0..<n { z[i] = F.apply(x[i], v) }
+}
+
+@inline(__always)
+func applyBinary<F: BinaryFunctor>(
+  _ functor: F.Type, _ z: UnsafeMutablePointer<F.Output>, scalar v: F.Input,
+  _ y: UnsafeMutablePointer<F.Input>, _ n: Int
+) {
+  if F.Input.self == F.Output.self {
+    let w = UnsafeMutableRawPointer(z).assumingMemoryBound(to: F.Input.self)
+    if w == y {
+      for i in 0..<n { w[i] = unsafeBitCast(F.apply(v, w[i]), to: F.Input.self) }
+      return
+    }
+  }
+  for i in 0..<n { z[i] = F.apply(v, y[i]) }
+}
+
 /// Whether `inner`, without leading 1s, equals the trailing dimensions of `outer`.
 func isTrailing(_ inner: [Int], of outer: [Int]) -> Bool {
   let trimmed = inner.drop { $0 == 1 }
@@ -64,13 +116,22 @@ func isTrailing(_ inner: [Int], of outer: [Int]) -> Bool {
   return outer.suffix(trimmed.count).elementsEqual(trimmed)
 }
 
-/// Runs `F` over every element.
+/// Runs `F` over every element (in place through one pointer when the output is the
+/// input, so the loop stays vectorized).
 func unaryKernel<F: UnaryFunctor>(_ functor: F.Type) -> Kernel {
   { io in
     let x = io.input(0).pointer(F.Input.self)
     let out = io.output(0)
     let z = out.pointer(F.Output.self)
-    for i in 0..<out.count { z[i] = F.apply(x[i]) }
+    let n = out.count
+    if F.Input.self == F.Output.self {
+      let w = UnsafeMutableRawPointer(z).assumingMemoryBound(to: F.Input.self)
+      if w == x {
+        for i in 0..<n { w[i] = unsafeBitCast(F.apply(w[i]), to: F.Input.self) }
+        return
+      }
+    }
+    for i in 0..<n { z[i] = F.apply(x[i]) }
   }
 }
 
