@@ -6,9 +6,10 @@ enum VariableKind: String, Equatable {
   case trainable
   /// Any other variable that is not optimizer state: a training op leaves it alone.
   case frozen
-  /// Outside the trainable collection, and read or written by an optimizer's update op,
-  /// or written by an assign other than its initializer: optimizer slots, Adam's β powers,
-  /// a global step.
+  /// Optimizer bookkeeping: outside the trainable collection, and either an input of an
+  /// optimizer's update op (slots, Adam's β powers) or an integer variable that an assign
+  /// other than its initializer writes (a global step). Batch normalization's moving
+  /// statistics are not state but frozen parameters: no gradient trains them.
   case state
 }
 
@@ -187,14 +188,14 @@ struct GraphSummary {
       initializers.insert(try graph.initializer(of: variable).name)
     }
 
-    // Variables that optimizer update ops use, or that assigns other than their
-    // initializers write.
+    // Variables that optimizer update ops use, and integer variables (step counters) that
+    // assigns other than their initializers write.
     var optimizerState: Set<String> = []
     for operation in graph.operations {
       if operation.type.hasPrefix("Apply") {
         for input in operation.inputs where input.isVariable { optimizerState.insert(input.name) }
       } else if operation.type == "Assign", !initializers.contains(operation.name),
-        let target = operation.inputs.first
+        let target = operation.inputs.first, target.dtype == .int32
       {
         optimizerState.insert(target.name)
       }

@@ -41,11 +41,12 @@ enum HelpText {
     variable ('hidden2/Relu').
 
     MARKS: trainable = in the trainable collection (and matching --trainable).
-    frozen = any other variable that is not optimizer state. state = outside the
-    trainable collection, and used by an optimizer's update op or written by an
-    assign other than its initializer (optimizer slots, Adam's beta powers, a
-    global step). Parameters count the elements of trainable and frozen
-    variables; optimizer state is counted apart.
+    frozen = any other variable that is not optimizer state (batch norm's moving
+    statistics too). state = optimizer bookkeeping outside the trainable
+    collection: inputs of update ops (slots, Adam's beta powers) and integer
+    variables that an assign other than their initializer writes (a global
+    step). Parameters count the elements of trainable and frozen variables;
+    optimizer state is counted apart.
 
     FLOPS PER EXAMPLE: each op costs what it would on a batch of one, every
     unknown dimension (the batch) taken as 1. MatMul [m,k]x[k,n]: 2*m*k*n, so

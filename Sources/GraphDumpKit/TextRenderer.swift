@@ -59,8 +59,8 @@ enum TextRenderer {
       "trainable: in the trainable collection\(restriction).",
       "frozen: any other variable that is not optimizer state: not in the trainable collection"
         + (trainableScope == nil ? "." : ","),
-      "state: outside the trainable collection and used by an optimizer's update op or",
-      "  written by an assign other than its initializer (slots, beta powers, global step).",
+      "state: optimizer bookkeeping outside the trainable collection: inputs of update ops",
+      "  (slots, beta powers) and integer variables assigns write (a global step).",
       "parameters: elements of trainable and frozen variables; optimizer state is apart.",
       "FLOPs: per example, each op on a batch of one (see --help); init: only initializes",
       "  variables, not counted; ?: a shape of unknown rank, not counted (totals are then >=).",

@@ -101,8 +101,8 @@ struct GraphDumpRenderTests {
 
       trainable: in the trainable collection.
       frozen: any other variable that is not optimizer state: not in the trainable collection.
-      state: outside the trainable collection and used by an optimizer's update op or
-        written by an assign other than its initializer (slots, beta powers, global step).
+      state: optimizer bookkeeping outside the trainable collection: inputs of update ops
+        (slots, beta powers) and integer variables assigns write (a global step).
       parameters: elements of trainable and frozen variables; optimizer state is apart.
       FLOPs: per example, each op on a batch of one (see --help); init: only initializes
         variables, not counted; ?: a shape of unknown rank, not counted (totals are then >=).
@@ -414,6 +414,24 @@ struct GraphDumpRenderTests {
     #expect(trainers["layer/b"] == ["Adam"])
     #expect(trainers["layer/b/Adam"] == [])
     #expect(summary.totals == ParameterCounts(trainable: 6, frozen: 0, state: 2 + 2 + 1 + 1 + 4))
+  }
+
+  @Test func batchNormMovingStatisticsAreFrozenParameters() throws {
+    let graph = Graph()
+    let x = graph.placeholder(.float32, shape: [nil, 4], name: "X")
+    let training = try placeholderWithDefault(
+      graph.constant(NDArray(false)), shape: .scalar, name: "training")
+    let normalized = try batchNormalization(x, training: training, name: "bn")
+    _ = try GradientDescentOptimizer(learningRate: 0.1).minimize(
+      reduceMean(normalized, name: "loss"))
+    let summary = try GraphSummary(graph: graph, path: "bn.json", trainableScope: nil)
+    let marks = Dictionary(uniqueKeysWithValues: summary.variables.map { ($0.name, $0.kind) })
+    #expect(
+      marks == [
+        "bn/gamma": .trainable, "bn/beta": .trainable, "bn/moving_mean": .frozen,
+        "bn/moving_variance": .frozen,
+      ])
+    #expect(summary.totals == ParameterCounts(trainable: 8, frozen: 8, state: 0))
   }
 
   @Test func initializerSubgraphsAreNotCounted() throws {
