@@ -5,6 +5,7 @@ let package = Package(
   name: "Frost",
   products: [
     .library(name: "Frost", targets: ["Frost"]),
+    .executable(name: "graph-dump", targets: ["graph-dump"]),
     .executable(name: "frozen-cache-bench", targets: ["FrozenCacheBench"]),
   ],
   targets: [
@@ -20,11 +21,13 @@ let package = Package(
     .target(
       name: "Frost",
       dependencies: ["COpenBLAS", "CLAPACKE", "CZlib"]),
+    .target(name: "GraphDumpKit", dependencies: ["Frost"]),
+    .executableTarget(name: "graph-dump", dependencies: ["GraphDumpKit"]),
     .executableTarget(
       name: "FrozenCacheBench", dependencies: ["Frost", "COpenBLAS"],
       path: "Benchmarks/FrozenCacheBench"),
     .testTarget(
-      name: "FrostTests", dependencies: ["Frost"]),
+      name: "FrostTests", dependencies: ["Frost", "GraphDumpKit"]),
   ],
   swiftLanguageModes: [.v6]
 )
