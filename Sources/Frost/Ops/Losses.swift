@@ -168,13 +168,26 @@ private func sparseSoftmaxCrossEntropyKernel<T: FloatScalar>(
       guard label >= 0, label < classes else {
         throw setup.error("label \(label) in row \(row) is out of range [0, \(classes))")
       }
-      let offset = row * classes
-      let (largest, sum) = shiftedExponentials(x + offset, into: backprop + offset, count: classes)
-      let b = backprop + offset
+    }
+    // Three passes, so that the exponentials of the whole batch are one vectorized loop:
+    // the shifted logits x − max per row (the loss keeps the label's), their exponentials,
+    // then per row the sum, the loss log(sum) − (x[label] − max) and the backprop.
+    for row in 0..<rows {
+      let (xs, b) = (x + row * classes, backprop + row * classes)
+      var largest = xs[0]
+      for j in 1..<classes where xs[j] > largest { largest = xs[j] }
+      for j in 0..<classes { b[j] = xs[j] - largest }
+      loss[row] = b[Int(labels[row])]
+    }
+    T.exponentials(backprop, count: rows * classes)
+    for row in 0..<rows {
+      let b = backprop + row * classes
+      var sum: T = 0
+      for j in 0..<classes { sum += b[j] }
       let scale = 1 / sum
       for j in 0..<classes { b[j] *= scale }
-      b[label] -= 1
-      loss[row] = T.log(sum) - (x[offset + label] - largest)
+      b[Int(labels[row])] -= 1
+      loss[row] = T.log(sum) - loss[row]
     }
   }
 }

@@ -7,10 +7,11 @@ extension Ops {
     "Sum", infer: reductionInference(DType.numbers),
     kernel: { setup in
       let axes = setup.attributes.optionalInts("axes")
+      let rank = setup.inputTypes[0].shape.rank
       return try dispatch(
-        setup, float32: { reduceKernel(Float.self, axes: axes, mean: false) },
-        float64: { reduceKernel(Double.self, axes: axes, mean: false) },
-        int32: { reduceKernel(Int32.self, axes: axes, mean: false) })
+        setup, float32: { reduceKernel(Float.self, axes: axes, mean: false, rank: rank) },
+        float64: { reduceKernel(Double.self, axes: axes, mean: false, rank: rank) },
+        int32: { reduceKernel(Int32.self, axes: axes, mean: false, rank: rank) })
     },
     gradient: { context in
       [try broadcastReduced(context.gradient, like: context.inputs[0], context.attributes)]
@@ -20,10 +21,11 @@ extension Ops {
     "Mean", infer: reductionInference(DType.numbers),
     kernel: { setup in
       let axes = setup.attributes.optionalInts("axes")
+      let rank = setup.inputTypes[0].shape.rank
       return try dispatch(
-        setup, float32: { reduceKernel(Float.self, axes: axes, mean: true) },
-        float64: { reduceKernel(Double.self, axes: axes, mean: true) },
-        int32: { reduceKernel(Int32.self, axes: axes, mean: true) })
+        setup, float32: { reduceKernel(Float.self, axes: axes, mean: true, rank: rank) },
+        float64: { reduceKernel(Double.self, axes: axes, mean: true, rank: rank) },
+        int32: { reduceKernel(Int32.self, axes: axes, mean: true, rank: rank) })
     },
     gradient: { context in
       let input = context.inputs[0]
@@ -185,8 +187,12 @@ enum ReductionLayout {
 /// Sums or averages over `axes` (all when `nil`). Reducing leading or trailing axes takes
 /// contiguous loops; other axis sets walk rows. Float sums of whole rows accumulate in
 /// double precision.
-private func reduceKernel<T: NumericScalar>(_ type: T.Type, axes: [Int]?, mean: Bool) -> Kernel {
-  { io in
+private func reduceKernel<T: NumericScalar>(
+  _ type: T.Type, axes: [Int]?, mean: Bool, rank: Int?
+) -> Kernel {
+  // The layout depends only on the rank and the axes: decide it once when the rank is known.
+  let fixedLayout = rank.map { ReductionLayout(shape: Array(repeating: 2, count: $0), axes: axes) }
+  return { io in
     let input = io.input(0)
     let out = io.output(0)
     let x = input.pointer(T.self)
@@ -195,7 +201,7 @@ private func reduceKernel<T: NumericScalar>(_ type: T.Type, axes: [Int]?, mean: 
     guard outCount > 0 else { return }
     let perOutput = outCount == 0 ? 0 : input.count / outCount
     let shape = input.shape
-    let layout = ReductionLayout(shape: shape, axes: axes)
+    let layout = fixedLayout ?? ReductionLayout(shape: shape, axes: axes)
     func finish(_ total: Double) -> T {
       mean ? T(fromDouble: perOutput == 0 ? .nan : total / Double(perOutput)) : T(fromDouble: total)
     }
