@@ -26,3 +26,36 @@ struct KernelTests {
     #expect(extremes == [0, 0, .infinity, .infinity, .infinity, 0, .infinity])
   }
 }
+
+@Suite("Fusion")
+struct FusionTests {
+  @Test func denseLayersFuseAndAgreeWithTheUnfusedOps() throws {
+    let graph = Graph(seed: 3)
+    let x = graph.placeholder(.float32, shape: [nil, 40], name: "X")
+    let hidden = try dense(x, units: 30, activation: .relu, name: "hidden")
+    let output = try dense(hidden, units: 7, name: "output")
+    let session = Session(graph: graph)
+    try session.run(graph.globalVariablesInitializer())
+    let data = sample([9, 40]).converted(to: .float32)
+
+    // Fetching only the output lets both layers fuse; fetching the products keeps them.
+    let fused = try session.run(output, feedDict: [x: data])
+    let products = try [graph.tensor(named: "hidden/MatMul"), graph.tensor(named: "output/MatMul")]
+    let unfused = try session.run(products + [output], feedDict: [x: data])[2]
+    // The fused kernel adds the bias before the product's partial sums instead of after:
+    // float32 rounding differs by a few ulps at most.
+    expectClose(fused.doubles, unfused.doubles, tolerance: 1e-5)
+    let steps = try session.profile(fetches: [output], feedDict: [x: data], runs: 1).map(\.type)
+    #expect(steps.contains("MatMul+BiasAdd+Relu"))
+    #expect(steps.contains("MatMul+BiasAdd"))
+    #expect(!steps.contains("Relu"))
+    let kept = try session.profile(fetches: products + [output], feedDict: [x: data], runs: 1)
+    #expect(kept.filter { $0.type == "MatMul" }.count == 2)
+  }
+
+  @Test func fusedLayersDifferentiate() throws {
+    try expectGradient([sample([5, 4]), sample([4, 3], seed: 2), sample([3], seed: 3)]) {
+      try relu(matmul($0[0], $0[1]) + $0[2])
+    }
+  }
+}

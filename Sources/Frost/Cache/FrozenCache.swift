@@ -132,7 +132,8 @@ extension Session {
       if result == nil {
         result = NDArray(
           dtype: batch.dtype, shape: [rowCount] + batch.shape.dropFirst(),
-          storage: TensorStorage(byteCount: rowCount * batch.byteCount / max(end - start, 1)))
+          storage: TensorStorage(
+            byteCount: rowCount * batch.byteCount / max(end - start, 1), zeroed: false))
       }
       let rowBytes = batch.byteCount / max(end - start, 1)
       (result!.rawPointer + start * rowBytes).copyMemory(

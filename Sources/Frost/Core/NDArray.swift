@@ -52,7 +52,7 @@ public struct NDArray: Sendable {
       throw FrostError.invalidArgument(
         "NDArray: shape \(describeShape(shape)) needs \(expected) scalars, got \(scalars.count)")
     }
-    let storage = TensorStorage(byteCount: expected * Scalar.dtype.byteSize)
+    let storage = TensorStorage(byteCount: expected * Scalar.dtype.byteSize, zeroed: false)
     scalars.withUnsafeBytes { source in
       storage.bytes.copyMemory(from: source.baseAddress!, byteCount: source.count)
     }
@@ -152,7 +152,7 @@ public struct NDArray: Sendable {
   /// A copy that owns storage of exactly its own size (a row slice stops pinning the
   /// whole dataset it came from).
   public func compacted() -> NDArray {
-    let copy = TensorStorage(byteCount: byteCount)
+    let copy = TensorStorage(byteCount: byteCount, zeroed: false)
     copy.bytes.copyMemory(from: rawPointer, byteCount: byteCount)
     return NDArray(dtype: dtype, shape: shape, storage: copy)
   }

@@ -8,13 +8,14 @@ final class TensorStorage: @unchecked Sendable {
   let bytes: UnsafeMutableRawPointer
   let byteCount: Int
 
-  /// Allocates `byteCount` bytes (at least one), zero-filled.
-  init(byteCount: Int) {
+  /// Allocates `byteCount` bytes (at least one), zero-filled unless the caller promises to
+  /// write every byte before anything reads them (`zeroed: false`).
+  init(byteCount: Int, zeroed: Bool = true) {
     precondition(byteCount >= 0, "negative storage size")
     self.byteCount = byteCount
     self.bytes = UnsafeMutableRawPointer.allocate(
       byteCount: max(byteCount, 1), alignment: 64)
-    memset(bytes, 0, max(byteCount, 1))
+    if zeroed { memset(bytes, 0, max(byteCount, 1)) }
     StorageCounters.allocations.add(1, ordering: .relaxed)
     StorageCounters.liveBytes.add(byteCount, ordering: .relaxed)
   }

@@ -25,7 +25,7 @@ extension NDArray {
     let rowBytes = shape.dropFirst().reduce(1, *) * dtype.byteSize
     var newShape = shape
     newShape[0] = indices.count
-    let storage = TensorStorage(byteCount: indices.count * rowBytes)
+    let storage = TensorStorage(byteCount: indices.count * rowBytes, zeroed: false)
     let source = rawPointer
     var target = storage.bytes
     for index in indices {

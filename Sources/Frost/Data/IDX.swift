@@ -246,7 +246,7 @@ extension IDX {
         reason: "dimensions \(header.dimensions) as \(dtype) need more than this machine's"
           + " \(memory) bytes of memory; the header is corrupt")
     }
-    return TensorStorage(byteCount: bytes)
+    return TensorStorage(byteCount: bytes, zeroed: false)
   }
 
   /// Streams the data after the header through a fixed buffer: `body` gets each chunk

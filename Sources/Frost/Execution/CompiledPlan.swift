@@ -9,6 +9,8 @@ final class CompiledPlan: @unchecked Sendable {
     case feed(Int)
     case variable(VariableRecord)
     case constant(NDArray)
+    /// An intermediate that a fused step computes without storing.
+    case elided
   }
 
   struct Step {
@@ -138,11 +140,20 @@ final class CompiledPlan: @unchecked Sendable {
           inputNames: node.inputs.map { Tensor(graph: graph, endpoint: $0).name },
           kernel: try makeKernel(setup), inputs: inputs, outputs: outputs, writes: writes))
     }
+    let fetchSlots = request.fetches.map { slotOf[$0]! }
+    steps = Fusion.fuse(steps, types: types, keep: Set(fetchSlots))
+    for (index, step) in steps.enumerated() {
+      for slot in step.outputs { sources[slot] = .step(index) }
+    }
+    for (slot, source) in sources.enumerated() {
+      guard case .step(let index) = source else { continue }
+      if index >= steps.count || !steps[index].outputs.contains(slot) { sources[slot] = .elided }
+    }
     self.slotTypes = types
     self.slotSources = sources
     self.steps = steps
     self.feedSlots = request.feeds.map { slotOf[$0]! }
-    self.fetchSlots = request.fetches.map { slotOf[$0]! }
+    self.fetchSlots = fetchSlots
     self.variables = variables
     self.constants = constants
 

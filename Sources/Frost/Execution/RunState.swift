@@ -86,7 +86,7 @@ final class RunState {
       switch plan.slotSources[slot] {
       case .feed(let i): return feeds[i]
       case .constant(let value): return value
-      case .step, .variable: return copyOut(slot)
+      case .step, .variable, .elided: return copyOut(slot)
       }
     }
   }
@@ -95,7 +95,7 @@ final class RunState {
     let type = plan.slotTypes[slot]
     let result = NDArray(
       dtype: type.dtype, shape: shapes[slot],
-      storage: TensorStorage(byteCount: counts[slot] * type.dtype.byteSize))
+      storage: TensorStorage(byteCount: counts[slot] * type.dtype.byteSize, zeroed: false))
     result.rawPointer.copyMemory(from: data[slot]!, byteCount: result.byteCount)
     return result
   }

@@ -78,7 +78,7 @@ extension Int32 {
 
 /// Floating-point element types: math functions and BLAS entry points for kernels that
 /// are generic over precision (float32 for models, float64 for gradient checks).
-protocol FloatScalar: NumericScalar, BinaryFloatingPoint {
+protocol FloatScalar: NumericScalar, BinaryFloatingPoint, SIMDScalar {
   static func exp(_ x: Self) -> Self
   static func log(_ x: Self) -> Self
   static func log1p(_ x: Self) -> Self
@@ -149,8 +149,11 @@ extension Float {
     for i in 0..<count {
       let v = values[i]
       let x = Swift.min(Swift.max(v, -87.33654), 88.37626)
-      // Round to nearest by adding and subtracting 1.5·2²³.
-      let k = (x * 1.442_695_04 + 12_582_912) - 12_582_912
+      // Round to nearest by adding 1.5·2²³: the sum's low mantissa bits then hold k, so
+      // 2ᵏ's bits come from integer arithmetic on the bit pattern (no float-to-int
+      // conversion, whose range check would stop the vectorizer).
+      let shifted = x * 1.442_695_04 + 12_582_912
+      let k = shifted - 12_582_912
       let r = x - k * 0.693_359_375 + k * 2.121_944_4e-4
       var p: Float = 1.987_569_1e-4
       p = p * r + 1.398_199_9e-3
@@ -159,7 +162,8 @@ extension Float {
       p = p * r + 0.166_666_65
       p = p * r + 0.5
       let y = p * r * r + r + 1
-      let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(k) &+ 127) << 23)
+      let exponent = shifted.bitPattern &- 0x4B40_0000 &+ 127
+      let scale = Float(bitPattern: exponent << 23)
       values[i] = v < -87.33654 ? 0 : (v > 88.37626 ? .infinity : y * scale)
     }
   }

@@ -1,0 +1,144 @@
+// Fusing a plan's steps: where a matrix product feeds only a bias addition (and that only
+// a relu), one kernel does all three. It writes the bias into the output rows, lets the
+// GEMM accumulate onto them (beta = 1, so OpenBLAS skips its zeroing pass), and applies
+// the relu while the rows are in cache. The intermediates are never stored. The graph and
+// `explain` are unchanged: fusion is a property of compiled plans only.
+
+enum Fusion {
+  /// `steps` with every fusable MatMul → Add(bias) [→ Relu] chain replaced by one step.
+  /// Slots in `keep` (fetched) are never elided.
+  static func fuse(_ steps: [CompiledPlan.Step], types: [TensorType], keep: Set<Int>)
+    -> [CompiledPlan.Step]
+  {
+    // How many times each slot is read, and by which step when read once.
+    var readers = [Int](repeating: 0, count: types.count)
+    var reader = [Int](repeating: -1, count: types.count)
+    for (index, step) in steps.enumerated() {
+      for slot in step.inputs {
+        readers[slot] += 1
+        reader[slot] = index
+      }
+    }
+    func soleReader(of slot: Int) -> Int? {
+      readers[slot] == 1 && !keep.contains(slot) ? reader[slot] : nil
+    }
+
+    var replaced: [Int: CompiledPlan.Step] = [:]
+    var removed = Set<Int>()
+    for (index, step) in steps.enumerated() where step.op === Ops.matMul {
+      let product = step.outputs[0]
+      guard let addIndex = soleReader(of: product), steps[addIndex].op === Ops.add,
+        let bias = biasInput(of: steps[addIndex], product: product, types: types)
+      else { continue }
+      var last = steps[addIndex]
+      var relu = false
+      if let reluIndex = soleReader(of: last.outputs[0]), steps[reluIndex].op === Ops.relu {
+        removed.insert(addIndex)
+        last = steps[reluIndex]
+        relu = true
+        replaced[reluIndex] = fusedStep(
+          step, steps[addIndex], bias: bias, relu: relu, last: last, types: types)
+      } else {
+        replaced[addIndex] = fusedStep(
+          step, steps[addIndex], bias: bias, relu: false, last: last, types: types)
+      }
+      removed.insert(index)
+    }
+    return steps.enumerated().compactMap { index, step in
+      removed.contains(index) ? nil : replaced[index] ?? step
+    }
+  }
+
+  /// The bias slot of an Add that adds a vector of the product's width to every row.
+  private static func biasInput(
+    of add: CompiledPlan.Step, product: Int, types: [TensorType]
+  ) -> Int? {
+    guard add.inputs.count == 2, add.inputs.contains(product) else { return nil }
+    let bias = add.inputs[0] == product ? add.inputs[1] : add.inputs[0]
+    guard add.inputs[0] != add.inputs[1],
+      let width = types[product].shape.dims?.last ?? nil,
+      types[bias].shape == Shape([width]),
+      types[bias].dtype == types[product].dtype
+    else { return nil }
+    return bias
+  }
+
+  private static func fusedStep(
+    _ product: CompiledPlan.Step, _ add: CompiledPlan.Step, bias: Int, relu: Bool,
+    last: CompiledPlan.Step, types: [TensorType]
+  ) -> CompiledPlan.Step {
+    let transposeA = product.attributes.bool("transposeA")
+    let transposeB = product.attributes.bool("transposeB")
+    let kernel =
+      types[product.outputs[0]].dtype == .float64
+      ? denseKernel(Double.self, transposeA, transposeB, relu: relu)
+      : denseKernel(Float.self, transposeA, transposeB, relu: relu)
+    return CompiledPlan.Step(
+      nodeID: last.nodeID, name: last.name, op: relu ? Ops.fusedDenseRelu : Ops.fusedDense,
+      attributes: product.attributes,
+      inputNames: product.inputNames + [add.inputNames[add.inputs[0] == bias ? 0 : 1]],
+      kernel: kernel, inputs: product.inputs + [bias], outputs: last.outputs, writes: [])
+  }
+}
+
+extension Ops {
+  /// `a · b + bias`, a fused plan step (never a graph node).
+  static let fusedDense: OpDefinition = OpDefinition(
+    "MatMul+BiasAdd", infer: fusedInference, kernel: nil)
+
+  /// `relu(a · b + bias)`, a fused plan step (never a graph node).
+  static let fusedDenseRelu: OpDefinition = OpDefinition(
+    "MatMul+BiasAdd+Relu", infer: fusedInference, kernel: nil)
+}
+
+/// The product's shape function; the bias keeps its width.
+private let fusedInference: @Sendable (inout InferenceContext) throws -> [TensorType] = {
+  context in
+  var product = context
+  product.inputs = Array(context.inputs.prefix(2))
+  return try Ops.matMul.infer(&product)
+}
+
+/// The fused kernel: bias rows, GEMM with beta = 1, relu in the same pass.
+private func denseKernel<T: FloatScalar>(
+  _ type: T.Type, _ transposeA: Bool, _ transposeB: Bool, relu: Bool
+) -> Kernel {
+  { io in
+    let a = io.input(0)
+    let b = io.input(1)
+    let bias = io.input(2).pointer(T.self)
+    let c = io.output(0)
+    let m = c.shape[0]
+    let n = c.shape[1]
+    let k = transposeA ? a.shape[0] : a.shape[1]
+    let z = c.pointer(T.self)
+    for row in 0..<m { (z + row * n).update(from: bias, count: n) }
+    if m > 0, n > 0, k > 0 {
+      T.gemm(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+        a: a.pointer(T.self), lda: a.shape[1], b: b.pointer(T.self), ldb: b.shape[1], beta: 1,
+        c: z, ldc: n)
+    }
+    if relu { reluInPlace(z, count: m * n) }
+  }
+}
+
+/// `max(x, 0)` in place, eight lanes at a time: written as a vector select so the loop
+/// stores every element (a scalar select over one buffer compiles to conditional stores,
+/// which do not vectorize). NaN becomes 0, as in the relu kernel.
+@inline(__always)
+func reluInPlace<T: FloatScalar>(_ values: UnsafeMutablePointer<T>, count: Int) {
+  let raw = UnsafeMutableRawPointer(values)
+  let stride = MemoryLayout<T>.stride
+  var i = 0
+  while i + 8 <= count {
+    let v = raw.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<T>.self)
+    raw.storeBytes(
+      of: v.replacing(with: 0, where: .!(v .> 0)), toByteOffset: i * stride, as: SIMD8<T>.self)
+    i += 8
+  }
+  while i < count {
+    values[i] = values[i] > 0 ? values[i] : 0
+    i += 1
+  }
+}
