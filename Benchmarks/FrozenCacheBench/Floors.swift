@@ -47,6 +47,8 @@ func stepGEMMs(batch b: Int, uncached: Bool) -> [GEMMShape] {
 /// Buffers for running a list of GEMMs, filled with small values.
 final class GEMMBuffers {
   let shapes: [GEMMShape]
+  /// The OpenBLAS thread count of each product; `nil` leaves OpenBLAS's own.
+  var threads: [Int]?
   private var a: [[Float]]
   private var b: [[Float]]
   private var c: [[Float]]
@@ -61,6 +63,7 @@ final class GEMMBuffers {
   /// Runs every GEMM once, as the training step's kernels call OpenBLAS.
   func run() {
     for (i, s) in shapes.enumerated() {
+      if let threads { openblas_set_num_threads(Int32(threads[i])) }
       a[i].withUnsafeBufferPointer { pa in
         b[i].withUnsafeBufferPointer { pb in
           c[i].withUnsafeMutableBufferPointer { pc in
@@ -77,15 +80,23 @@ final class GEMMBuffers {
   }
 }
 
-/// Seconds an epoch of `steps` steps spends in OpenBLAS at these shapes: the floor Frost
-/// is measured against (one figure per repeat).
-func gemmFloor(_ shapes: [GEMMShape], steps: Int, repeats: Int) -> [Double] {
-  let buffers = GEMMBuffers(shapes)
-  for _ in 0..<20 { buffers.run() }
-  return (0..<repeats).map { _ in
-    let start = now()
-    for _ in 0..<steps { buffers.run() }
-    return now() - start
+/// Seconds an epoch of `steps` steps spends in OpenBLAS at these shapes, one figure per
+/// repeat: with OpenBLAS's own threading (the floor Frost is measured against), or with
+/// Frost's choice of threads per product (`frostThreads`).
+func gemmFloor(_ shapes: [GEMMShape], steps: Int, repeats: Int, frostThreads: Bool) -> [Double] {
+  BLASThreads.preservingSetting {
+    let buffers = GEMMBuffers(shapes)
+    if frostThreads {
+      buffers.threads = shapes.map { BLASThreads.threads(forWork: $0.m * $0.n * $0.k) }
+    } else {
+      openblas_set_num_threads(Int32(BLASThreads.maximum))
+    }
+    for _ in 0..<20 { buffers.run() }
+    return (0..<repeats).map { _ in
+      let start = now()
+      for _ in 0..<steps { buffers.run() }
+      return now() - start
+    }
   }
 }
 
@@ -93,12 +104,15 @@ func gemmFloor(_ shapes: [GEMMShape], steps: Int, repeats: Int) -> [Double] {
 func largeGEMMRates(repeats: Int) -> [Double] {
   let n = 2_048
   let shape = GEMMShape(transposeA: false, transposeB: false, m: n, n: n, k: n)
-  let buffers = GEMMBuffers([shape])
-  buffers.run()
-  return (0..<repeats).map { _ in
-    let start = now()
+  return BLASThreads.preservingSetting {
+    openblas_set_num_threads(Int32(BLASThreads.maximum))
+    let buffers = GEMMBuffers([shape])
     buffers.run()
-    return shape.flops / (now() - start) / 1e9
+    return (0..<repeats).map { _ in
+      let start = now()
+      buffers.run()
+      return shape.flops / (now() - start) / 1e9
+    }
   }
 }
 

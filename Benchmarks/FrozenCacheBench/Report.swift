@@ -26,6 +26,7 @@ struct Report {
   var weightDifference = 0.0
   var flopsPerEpoch: [String: Double] = [:]
   var floorSeconds: [String: [Double]] = [:]
+  var frostFloorSeconds: [String: [Double]] = [:]
   var profiles: [String: [KernelTiming]] = [:]
 
   static let modes = ["uncached", "cached"]
@@ -82,6 +83,8 @@ struct Report {
       let flops = flopsPerEpoch[mode] ?? 0
       lines.append("  \(mode): median epoch \(format(epoch, 4)) s (range \(format(epochSeconds(mode).min() ?? .nan, 4))–\(format(epochSeconds(mode).max() ?? .nan, 4))), \(format(flops / 1e9, 2)) GFLOP/epoch, \(format(flops / epoch / 1e9, 1)) GFLOP/s")
       lines.append("    floor (the step's GEMMs alone in OpenBLAS): \(range(floorSeconds[mode] ?? [], 4)) s; epoch / floor = \(format(epoch / floor, 2))×")
+      let frostFloor = median(frostFloorSeconds[mode] ?? [])
+      lines.append("    the same GEMMs with Frost's threads per product: \(range(frostFloorSeconds[mode] ?? [], 4)) s; epoch / that = \(format(epoch / frostFloor, 2))×")
       lines.append("    final accuracy: validation \(format((validationAccuracy[mode] ?? 0) * 100, 2))%, test \(format((testAccuracy[mode] ?? 0) * 100, 2))%")
       lines.append("    tensor buffers allocated by training steps after the first epoch: \(steadyAllocations[mode] ?? 0)")
     }
@@ -109,7 +112,9 @@ struct Report {
     for mode in Self.modes {
       modes[mode] = [
         "epochSeconds": epochSeconds(mode), "medianEpochSeconds": medianEpoch(mode),
-        "floorSeconds": floorSeconds[mode] ?? [], "flopsPerEpoch": flopsPerEpoch[mode] ?? 0,
+        "floorSeconds": floorSeconds[mode] ?? [],
+        "frostThreadsFloorSeconds": frostFloorSeconds[mode] ?? [],
+        "flopsPerEpoch": flopsPerEpoch[mode] ?? 0,
         "gflopsPerSecond": (flopsPerEpoch[mode] ?? 0) / medianEpoch(mode) / 1e9,
         "validationAccuracy": validationAccuracy[mode] ?? 0,
         "testAccuracy": testAccuracy[mode] ?? 0,

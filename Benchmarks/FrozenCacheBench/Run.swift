@@ -135,7 +135,9 @@ func runExperiment(_ options: Options) throws -> Report {
     let shapes = stepGEMMs(batch: batch, uncached: uncachedShapes)
     report.flopsPerEpoch[mode] = shapes.reduce(0) { $0 + $1.flops } * Double(options.batches)
     report.floorSeconds[mode] = gemmFloor(
-      shapes, steps: options.batches, repeats: options.repeats)
+      shapes, steps: options.batches, repeats: options.repeats, frostThreads: false)
+    report.frostFloorSeconds[mode] = gemmFloor(
+      shapes, steps: options.batches, repeats: options.repeats, frostThreads: true)
   }
   report.cacheBuildFlops = 2 * Double(train.count) * (784 * 300 + 300 * 50)
   progress.clear()

@@ -2,24 +2,37 @@ import COpenBLAS
 import Foundation
 import Synchronization
 
-/// How many threads OpenBLAS may use for one GEMM. Waking a second thread costs more
-/// than it saves on the small products of a training step (and leaves the result in the
-/// other core's cache for the next kernel), so products of fewer than
+/// How many threads OpenBLAS may use for one matrix product. Waking a second thread
+/// costs more than it saves on the small products of a training step (and leaves the
+/// result in the other core's cache for the next kernel), so products of fewer than
 /// `parallelThreshold` multiply-adds run on one thread, larger ones on all of OpenBLAS's.
-enum BLASThreads {
-  /// m·n·k from which a GEMM uses every thread.
-  static let parallelThreshold = 16 << 20
-  static let maximum = Int(openblas_get_num_threads())
+public enum BLASThreads {
+  /// m·n·k from which a product uses every thread (16 Mi).
+  public static let parallelThreshold = 16 << 20
+  /// OpenBLAS's thread count when Frost started.
+  public static let maximum = Int(openblas_get_num_threads())
   private static let current = Atomic<Int>(maximum)
+
+  /// The thread count Frost uses for a product of `work` multiply-adds.
+  public static func threads(forWork work: Int) -> Int {
+    work >= parallelThreshold ? maximum : 1
+  }
 
   /// Sets OpenBLAS's thread count for a product of `work` multiply-adds. The setting is
   /// process-wide: concurrent runs may see each other's choice, which changes speed only.
   static func prepare(work: Int) {
-    let wanted = work >= parallelThreshold ? maximum : 1
+    let wanted = threads(forWork: work)
     if current.load(ordering: .relaxed) != wanted {
       current.store(wanted, ordering: .relaxed)
       openblas_set_num_threads(Int32(wanted))
     }
+  }
+
+  /// Runs `body`, which may change OpenBLAS's thread count itself, and puts back the count
+  /// Frost last set.
+  public static func preservingSetting<T>(_ body: () throws -> T) rethrows -> T {
+    defer { openblas_set_num_threads(Int32(current.load(ordering: .relaxed))) }
+    return try body()
   }
 }
 
