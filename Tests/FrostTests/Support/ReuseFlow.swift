@@ -7,11 +7,11 @@ import Frost
 /// 1. Model A, the project's 784-300-50-50-20-10 ReLU network (`hidden1`...`hidden4`,
 ///    `outputs`, He-initialized hidden layers), trains with Adam on classes 0–4; its graph
 ///    and checkpoint are saved.
-/// 2. From those files alone, model B is built in code with the same layer names: `hidden1`
-///    and `hidden2` are restored from A's checkpoint (a `Saver` over those four variables),
-///    `hidden3`, `hidden4` and `outputs` are fresh, and plain gradient descent trains only
-///    `trainedScope` on classes 5–9, feeding hidden2's outputs computed once (the frozen
-///    layers never change, so caching them is exact).
+/// 2. In a new graph and session, model B is built in code with the same layer names:
+///    `hidden1` and `hidden2` are restored from A's checkpoint file (a `Saver` over those
+///    four variables), `hidden3`, `hidden4` and `outputs` are fresh, and plain gradient
+///    descent trains only `trainedScope` on classes 5–9, feeding hidden2's outputs computed
+///    once (the frozen layers never change, so caching them is exact).
 /// 3. B's graph and checkpoint are saved.
 ///
 /// Small enough for a debug build: `examplesPerGroup` training examples per class group,
@@ -45,7 +45,7 @@ enum ReuseFlow {
   static let seedB: UInt64 = 7
 
   /// One model's graph and the tensors the flow uses.
-  struct Model: @unchecked Sendable {
+  struct Model: Sendable {
     let graph: Graph
     let x: Tensor
     let y: Tensor
@@ -94,7 +94,7 @@ enum ReuseFlow {
   }
 
   /// What a run of the flow produced.
-  struct Run: @unchecked Sendable {
+  struct Run: Sendable {
     /// The bytes of the four files, by file name.
     let files: [String: [UInt8]]
     /// Model A's mean loss on its training examples before and after training.
