@@ -307,7 +307,9 @@ struct GraphDumpExecutableTests {
         in: directory)
     else { return }
     #expect(result.status == 0)
-    #expect(result.lines.contains("metadata: global_step=0"))
+    #expect(
+      result.lines.contains(
+        "metadata: classes=5-9, global_step=80, reused_from=model_a.safetensors"))
     #expect(result.lines.contains("graph variables the checkpoint lacks: none"))
     #expect(result.lines.contains("checkpoint keys the graph does not know: none"))
 

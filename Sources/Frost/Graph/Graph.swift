@@ -405,19 +405,39 @@ public final class Graph: @unchecked Sendable {
   }
 
   /// Adds a tensor to the named collection (TensorFlow's `tf.add_to_collection`).
+  ///
+  /// - Throws: `FrostError.invalidArgument` when the tensor belongs to another graph, or
+  ///   the collection is `GraphKeys.globalVariables` or `GraphKeys.trainableVariables` and
+  ///   the tensor is not a variable (`globalVariablesInitializer()` initializes them all).
   public func addToCollection(_ name: String, _ tensor: Tensor) throws {
     guard tensor.graph === self else {
       throw FrostError.invalidArgument("'\(tensor.name)' belongs to another graph")
     }
+    try checkVariableCollection(name, holds: tensor.name, isVariable: tensor.isVariable)
     locked { collections[name, default: []].append(.tensor(tensor.endpoint)) }
   }
 
   /// Adds an operation to the named collection.
+  ///
+  /// - Throws: as `addToCollection(_:_:)` for a tensor; in a variable collection the
+  ///   operation must be a variable.
   public func addToCollection(_ name: String, _ operation: Operation) throws {
     guard operation.graph === self else {
       throw FrostError.invalidArgument("'\(operation.name)' belongs to another graph")
     }
+    try checkVariableCollection(
+      name, holds: operation.name, isVariable: node(operation.id).op === Ops.variable)
     locked { collections[name, default: []].append(.operation(operation.id)) }
+  }
+
+  private func checkVariableCollection(_ name: String, holds member: String, isVariable: Bool)
+    throws
+  {
+    guard isVariable || (name != GraphKeys.globalVariables && name != GraphKeys.trainableVariables)
+    else {
+      throw FrostError.invalidArgument(
+        "'\(member)' is not a variable; collection '\(name)' holds variables only")
+    }
   }
 
   /// The tensors of a collection; an operation in it stands for its first output, and

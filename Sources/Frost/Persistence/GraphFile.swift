@@ -78,7 +78,9 @@ extension Graph {
         (
           "outputs",
           .array(
-            node.outputs.map { .object([("dtype", .string($0.dtype.rawValue)), ("shape", $0.shape.json)]) })
+            node.outputs.map {
+              .object([("dtype", .string($0.dtype.rawValue)), ("shape", $0.shape.json)])
+            })
         ))
       nodesJSON.append(.object(fields))
     }
@@ -209,6 +211,15 @@ private struct GraphFileReader {
         let initializer = json["initializer"]?.stringValue.flatMap({ index[$0] }),
         nodes[variable].op === Ops.variable
       else { throw fail("a \"variables\" entry names no variable and initializer: \(json)") }
+      guard nodes[initializer].op === Ops.assign, nodes[initializer].inputs.first?.node == variable
+      else {
+        throw fail(
+          "the initializer of variable '\(nodes[variable].name)', '\(nodes[initializer].name)',"
+            + " is not an Assign to it")
+      }
+      guard !variables.contains(where: { $0.variable == variable }) else {
+        throw fail("variable '\(nodes[variable].name)' has two entries in \"variables\"")
+      }
       variables.append((variable, initializer))
     }
     for (key, list) in root["collections"]?.objectValue ?? [] {
@@ -224,6 +235,27 @@ private struct GraphFileReader {
         }
       }
       collections.append((key, items))
+    }
+    try checkVariableCollections()
+  }
+
+  /// The variable collections may hold only variables, each with its initializer, as
+  /// `globalVariablesInitializer()` and the optimizers take them.
+  private func checkVariableCollections() throws {
+    let initialized = Set(variables.map(\.variable))
+    for (key, items) in collections
+    where key == GraphKeys.globalVariables || key == GraphKeys.trainableVariables {
+      for item in items {
+        let node = nodes[item.node]
+        guard node.op === Ops.variable, item.index == 0 else {
+          throw fail("collection '\(key)' holds '\(node.name)', which is not a variable")
+        }
+        guard initialized.contains(item.node) else {
+          throw fail(
+            "variable '\(node.name)' of collection '\(key)' has no entry in \"variables\""
+              + " naming its initializer")
+        }
+      }
     }
   }
 
@@ -356,7 +388,8 @@ private struct GraphFileReader {
       return .dtype(v)
     case "array":
       guard let dtype = value["dtype"]?.stringValue.flatMap(DType.init(rawValue:)),
-        let dims = value["shape"]?.arrayValue?.map(\.intValue), dims.allSatisfy({ ($0 ?? -1) >= 0 }),
+        let dims = value["shape"]?.arrayValue?.map(\.intValue),
+        dims.allSatisfy({ ($0 ?? -1) >= 0 }),
         let text = value["base64"]?.stringValue
       else { throw bad() }
       let shape = dims.map { $0! }
@@ -419,7 +452,9 @@ private struct GraphFileReader {
     }
     graph.registerImported(
       initializers: Dictionary(
-        uniqueKeysWithValues: variables.map { (created[$0.variable].id, created[$0.initializer].id) }),
+        uniqueKeysWithValues: variables.map {
+          (created[$0.variable].id, created[$0.initializer].id)
+        }),
       collections: entries, names: created.map(\.name))
     if graph.seed == nil, let seed { graph.seed = seed }
     return byName
