@@ -42,9 +42,8 @@ struct FusionTests {
     let fused = try session.run(output, feedDict: [x: data])
     let products = try [graph.tensor(named: "hidden/MatMul"), graph.tensor(named: "output/MatMul")]
     let unfused = try session.run(products + [output], feedDict: [x: data])[2]
-    // The fused kernel adds the bias before the product's partial sums instead of after:
-    // float32 rounding differs by a few ulps at most.
-    expectClose(fused.doubles, unfused.doubles, tolerance: 1e-5)
+    // The fused kernel does the separate ops' arithmetic: the same bits.
+    #expect(fused == unfused)
     let steps = try session.profile(fetches: [output], feedDict: [x: data], runs: 1).map(\.type)
     #expect(steps.contains("MatMul+BiasAdd+Relu"))
     #expect(steps.contains("MatMul+BiasAdd"))

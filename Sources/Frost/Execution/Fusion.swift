@@ -1,8 +1,9 @@
 // Fusing a plan's steps: where a matrix product feeds only a bias addition (and that only
-// a relu), one kernel does all three. It writes the bias into the output rows, lets the
-// GEMM accumulate onto them (beta = 1, so OpenBLAS skips its zeroing pass), and applies
-// the relu while the rows are in cache. The intermediates are never stored. The graph and
-// `explain` are unchanged: fusion is a property of compiled plans only.
+// a relu), one kernel does all three: the GEMM, then one pass that adds the bias and
+// applies the relu while the rows are in cache. The intermediates are never stored. The
+// arithmetic is exactly the separate ops' (the product rounded, then the sum, then the
+// relu), so a fused plan gives the same bits as one that fetches the intermediates. The
+// graph and `explain` are unchanged: fusion is a property of compiled plans only.
 
 enum Fusion {
   /// `steps` with every fusable MatMul → Add(bias) [→ Relu] chain replaced by one step.
@@ -99,7 +100,7 @@ private let fusedInference: @Sendable (inout InferenceContext) throws -> [Tensor
   return try Ops.matMul.infer(&product)
 }
 
-/// The fused kernel: bias rows, GEMM with beta = 1, relu in the same pass.
+/// The fused kernel: the GEMM, then bias and relu in one pass over each row.
 private func denseKernel<T: FloatScalar>(
   _ type: T.Type, _ transposeA: Bool, _ transposeB: Bool, relu: Bool
 ) -> Kernel {
@@ -112,33 +113,41 @@ private func denseKernel<T: FloatScalar>(
     let n = c.shape[1]
     let k = transposeA ? a.shape[0] : a.shape[1]
     let z = c.pointer(T.self)
-    for row in 0..<m { (z + row * n).update(from: bias, count: n) }
-    if m > 0, n > 0, k > 0 {
+    guard m > 0, n > 0 else { return }
+    if k > 0 {
       T.gemm(
         transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-        a: a.pointer(T.self), lda: a.shape[1], b: b.pointer(T.self), ldb: b.shape[1], beta: 1,
+        a: a.pointer(T.self), lda: a.shape[1], b: b.pointer(T.self), ldb: b.shape[1], beta: 0,
         c: z, ldc: n)
+    } else {
+      c.buffer(T.self).update(repeating: 0)
     }
-    if relu { reluInPlace(z, count: m * n) }
+    for row in 0..<m { addBias(z + row * n, bias, count: n, relu: relu) }
   }
 }
 
-/// `max(x, 0)` in place, eight lanes at a time: written as a vector select so the loop
-/// stores every element (a scalar select over one buffer compiles to conditional stores,
-/// which do not vectorize). NaN becomes 0, as in the relu kernel.
+/// `row[j] = row[j] + bias[j]`, then `max(·, 0)` when `relu`, eight lanes at a time: a
+/// vector select stores every element (a scalar select over the buffer it reads compiles
+/// to conditional stores, which do not vectorize). NaN becomes 0, as in the relu kernel.
 @inline(__always)
-func reluInPlace<T: FloatScalar>(_ values: UnsafeMutablePointer<T>, count: Int) {
-  let raw = UnsafeMutableRawPointer(values)
+func addBias<T: FloatScalar>(
+  _ row: UnsafeMutablePointer<T>, _ bias: UnsafePointer<T>, count: Int, relu: Bool
+) {
+  let out = UnsafeMutableRawPointer(row)
+  let add = UnsafeRawPointer(bias)
   let stride = MemoryLayout<T>.stride
-  var i = 0
-  while i + 8 <= count {
-    let v = raw.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<T>.self)
-    raw.storeBytes(
-      of: v.replacing(with: 0, where: .!(v .> 0)), toByteOffset: i * stride, as: SIMD8<T>.self)
-    i += 8
+  var j = 0
+  while j + 8 <= count {
+    var v =
+      out.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<T>.self)
+      + add.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<T>.self)
+    if relu { v.replace(with: 0, where: .!(v .> 0)) }
+    out.storeBytes(of: v, toByteOffset: j * stride, as: SIMD8<T>.self)
+    j += 8
   }
-  while i < count {
-    values[i] = values[i] > 0 ? values[i] : 0
-    i += 1
+  while j < count {
+    let v = row[j] + bias[j]
+    row[j] = relu ? (v > 0 ? v : 0) : v
+    j += 1
   }
 }
