@@ -8,7 +8,7 @@ struct Options {
   var seed: UInt64 = 42
   var pretrainEpochs = 3
   var pretrained: String?
-  var cacheBatch = 1_100
+  var cacheBatch: Int?
   var repeats = 5
   var jsonPath: String?
   var svgPath: String?
@@ -30,7 +30,9 @@ struct Options {
       --seed S             seed of initial weights and batch order (default 42)
       --pretrain-epochs N  epochs of pretraining the whole network (default 3)
       --pretrained FILE    a safetensors checkpoint with hidden1 and hidden2 (skips pretraining)
-      --cache-batch N      rows per run while building the cache (default 1100)
+      --cache-batch N      rows per run while building the cache (default: the training
+                           batch size, so both modes run the frozen layers on batches of
+                           the same size)
       --repeats N          repetitions of each floor and overhead measurement (default 5)
       --json FILE          write every figure as JSON
       --svg FILE           write a chart of epoch times and loss curves

@@ -126,7 +126,7 @@ struct Report {
     var result: [String: Any] = [
       "options": [
         "epochs": options.epochs, "batches": options.batches, "seed": options.seed,
-        "pretrainEpochs": options.pretrainEpochs, "cacheBatch": options.cacheBatch,
+        "pretrainEpochs": options.pretrainEpochs, "cacheBatch": options.cacheBatch ?? -1,
         "data": options.dataDirectory,
       ],
       "modes": modes, "speedup": speedup, "breakEvenEpoch": breakEvenEpoch ?? -1,

@@ -99,9 +99,10 @@ func runExperiment(_ options: Options) throws -> Report {
 
   // Cached: build hidden2 for the training set once, then feed it.
   start = now()
+  let trainingBatch = (train.count + options.batches - 1) / options.batches
   let cache = try cached.buildCache(
-    of: model.hidden2, feeding: model.x, with: train.images, batchSize: options.cacheBatch,
-    trainingOp: model.trainingOp)
+    of: model.hidden2, feeding: model.x, with: train.images,
+    batchSize: options.cacheBatch ?? trainingBatch, trainingOp: model.trainingOp)
   report.cacheBuildSeconds = now() - start
   report.cacheBytes = cache.values.count * cache.values.dtype.byteSize
   for epoch in 1...options.epochs {
@@ -129,7 +130,7 @@ func runExperiment(_ options: Options) throws -> Report {
   }
 
   // Floors: the step's GEMMs alone, at the real shapes.
-  let batch = (train.count + options.batches - 1) / options.batches
+  let batch = trainingBatch
   progress.show("measuring the GEMM floors")
   for (mode, uncachedShapes) in [("uncached", true), ("cached", false)] {
     let shapes = stepGEMMs(batch: batch, uncached: uncachedShapes)
