@@ -147,6 +147,17 @@ struct BatchNormalizationTests {
       zip(Self.movingVariance, variance).map { $0 * m + $1 * (1 - m) }, tolerance: 1e-12)
   }
 
+  /// As in TensorFlow, whose update is a `smart_cond` on the flag: the update ops run in
+  /// inference mode leave the moving statistics as they are (a regression test: they used to
+  /// average in the statistics of the inference batch).
+  @Test func updateOpsRunInInferenceModeChangeNothing() throws {
+    let fixture = try Fixture()
+    _ = try fixture.session.run(
+      [], feedDict: [fixture.x: sample([8, 3], seed: 18)], targets: fixture.graph.updateOps())
+    #expect(try fixture.value("moving_mean") == Self.movingMean)
+    #expect(try fixture.value("moving_variance") == Self.movingVariance)
+  }
+
   @Test func gradientInTrainingModeMatchesCentralDifferences() throws {
     let graph = Graph()
     let x = graph.placeholder(.float64, shape: [5, 3], name: "x")
