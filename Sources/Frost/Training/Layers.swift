@@ -73,7 +73,7 @@ public func dense(
       if let kernelRegularizer {
         try graph.addToCollection(
           GraphKeys.regularizationLosses,
-          graph.withNameScope("kernel/") { try kernelRegularizer.loss(of: kernel) })
+          graph.withNameScope(kernel.op.name + "/") { try kernelRegularizer.loss(of: kernel) })
       }
       var output = try matmul(inputs, kernel)
       if useBias {
