@@ -4,7 +4,7 @@ extension Ops {
   /// `min(max(t, lo), hi)` elementwise; `lo` (input 1) and `hi` (input 2) are scalars or
   /// have `t`'s shape.
   static let clipByValue: OpDefinition = OpDefinition(
-    "ClipByValue", 
+    "ClipByValue",
     infer: { context in
       let dtype = try context.sameDType(DType.numbers)
       var shape = context.inputs[0].shape
