@@ -75,6 +75,7 @@ public struct OptimizerState {
 }
 
 extension Optimizer {
+  /// No ops after the updates: only optimizers with shared state (Adam) need any.
   public func finish(updates: [Operation], state: inout OptimizerState) throws -> [Operation] {
     []
   }
@@ -129,7 +130,8 @@ extension Optimizer {
         var updates: [Operation] = []
         var rates: [DType: Tensor] = [:]
         for (gradient, variable) in present {
-          let learningRate = try rates[variable.dtype] ?? learningRate.tensor(in: graph, dtype: variable.dtype)
+          let learningRate =
+            try rates[variable.dtype] ?? learningRate.tensor(in: graph, dtype: variable.dtype)
           rates[variable.dtype] = learningRate
           let update = try graph.withNameScope("update_" + variable.op.name) {
             try applyDense(
@@ -192,6 +194,7 @@ public struct GradientDescentOptimizer: Optimizer {
     self.name = name
   }
 
+  /// The `ApplyGradientDescent` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -225,6 +228,7 @@ public struct MomentumOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `Momentum` slot and the `ApplyMomentum` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -256,6 +260,7 @@ public struct AdagradOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `Adagrad` slot and the `ApplyAdagrad` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -298,6 +303,8 @@ public struct RMSPropOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `RMSProp` slots and the `ApplyRMSProp` (or, centered,
+  /// `ApplyCenteredRMSProp`) op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -347,6 +354,8 @@ public struct AdamOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `Adam` and `Adam_1` slots (and, once per call, the β powers) and the
+  /// `ApplyAdam` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -362,6 +371,7 @@ public struct AdamOptimizer: Optimizer {
       name: "ApplyAdam")
   }
 
+  /// Advances `beta1_power` and `beta2_power` after every variable's update.
   public func finish(updates: [Operation], state: inout OptimizerState) throws -> [Operation] {
     let graph = state.graph
     var result: [Operation] = []
