@@ -283,6 +283,25 @@ struct OptimizerTests {
       try GradientDescentOptimizer(learningRate: 0.1).minimize(loss).name == "GradientDescent_1")
   }
 
+  /// Centered RMSProp numbers its slots as TensorFlow does (rms, mg, momentum), so that
+  /// checkpoints map slot to slot (a regression test: the moment was `RMSProp_1`).
+  @Test func centeredRMSPropSlotsAreNumberedLikeTensorFlows() throws {
+    let graph = Graph()
+    let w = try graph.variable(NDArray([1.0]), name: "w")
+    // g = 2w = 2: ms = 0.9 + 0.1·4 = 1.3, mg = 0.1·2 = 0.2, mom = 0.1·2 / sqrt(1.3 − 0.04).
+    let step = try RMSPropOptimizer(learningRate: 0.1, centered: true).minimize(reduceSum(w * w))
+    let session = Session(graph: graph)
+    try session.run(graph.globalVariablesInitializer())
+    try session.run(step)
+    func slot(_ name: String) throws -> Double {
+      try session.run(graph.tensor(named: "w/" + name)).doubles[0]
+    }
+    expectClose([try slot("RMSProp")], [1.3], tolerance: 1e-15)
+    expectClose([try slot("RMSProp_1")], [0.2], tolerance: 1e-15)
+    expectClose(
+      [try slot("RMSProp_2")], [0.2 / (1.3 - 0.04 + 1e-10).squareRoot()], tolerance: 1e-15)
+  }
+
   @Test func onlyTheVarListIsWrittenBitForBit() throws {
     let graph = Graph()
     let frozen = try graph.variable(sample([3, 3], seed: 5), name: "frozen")

@@ -274,8 +274,8 @@ public struct AdagradOptimizer: Optimizer {
 /// RMSProp (TensorFlow's `RMSPropOptimizer`): `ms = decay * ms + (1 - decay) * gradient²`,
 /// `mom = momentum * mom + learningRate * gradient / sqrt(ms + epsilon)`,
 /// `variable -= mom`; centered, `ms - mg²` replaces `ms`, with `mg` the decayed mean
-/// gradient. Slots: `RMSProp` (ms, starting at 1 as in TensorFlow), `RMSProp_1` (mom), and
-/// centered `RMSProp_2`... in TensorFlow's order.
+/// gradient. Slots, named in TensorFlow's order: `RMSProp` (ms, starting at 1 as in
+/// TensorFlow), then `RMSProp_1` (mom); centered, `RMSProp_1` (mg) and `RMSProp_2` (mom).
 public struct RMSPropOptimizer: Optimizer {
   /// The learning rate.
   public let learningRate: LearningRate
@@ -308,13 +308,14 @@ public struct RMSPropOptimizer: Optimizer {
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
+    // Made in TensorFlow's order, which numbers the slots: rms, mg (centered), momentum.
     let meanSquare = try slot(variable, named: name, filledWith: 1)
+    let meanGradient = centered ? try slot(variable, named: name, filledWith: 0) : nil
     let moment = try slot(variable, named: name, filledWith: 0)
     let attributes: [String: AttributeValue] = [
       "rho": .double(decay), "momentum": .double(momentum), "epsilon": .double(epsilon),
     ]
-    if centered {
-      let meanGradient = try slot(variable, named: name, filledWith: 0)
+    if let meanGradient {
       return try state.graph.addNode(
         Ops.applyCenteredRMSProp,
         inputs: [variable, meanGradient, meanSquare, moment, learningRate, gradient],
