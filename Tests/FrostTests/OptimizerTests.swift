@@ -243,6 +243,28 @@ struct OptimizerTests {
     }
   }
 
+  /// A float32 schedule trains float64 variables, cast as TensorFlow casts it (a regression
+  /// test: it was refused); a rate that is not a float scalar is refused, naming it.
+  @Test func aRateTensorIsCastToTheVariablesDtype() throws {
+    let graph = Graph()
+    let w = try graph.variable(NDArray([1.0]), name: "w")
+    let rate = graph.constant(0.25, dtype: .float32, name: "rate")
+    let step = try GradientDescentOptimizer(learningRate: .tensor(rate))
+      .minimize(reduceSum(w * w))
+    let session = Session(graph: graph)
+    try session.run(graph.globalVariablesInitializer())
+    try session.run(step)
+    #expect(try session.run(w).doubles == [0.5])
+    expectError(containing: "'int_rate'", "float scalar") {
+      let intRate = graph.constant(NDArray(Int32(1)), name: "int_rate")
+      _ = try GradientDescentOptimizer(learningRate: .tensor(intRate)).minimize(reduceSum(w))
+    }
+    expectError(containing: "'vector_rate'", "float scalar") {
+      let vectorRate = graph.constant(NDArray([0.1, 0.2]), name: "vector_rate")
+      _ = try GradientDescentOptimizer(learningRate: .tensor(vectorRate)).minimize(reduceSum(w))
+    }
+  }
+
   /// Adam's step counter lives in the β powers, which start at β (the power the first step
   /// uses) and advance after each step: after three steps they are β⁴.
   @Test func adamPowersAdvanceOncePerStep() throws {

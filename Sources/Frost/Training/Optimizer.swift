@@ -2,7 +2,8 @@
 public enum LearningRate: Sendable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
   /// A fixed learning rate.
   case constant(Double)
-  /// A scalar floating-point tensor, evaluated at every step (`exponentialDecay`).
+  /// A scalar floating-point tensor, evaluated at every step (`exponentialDecay`) and cast
+  /// to each variable's dtype.
   case tensor(Tensor)
 
   /// A fixed learning rate.
@@ -20,11 +21,12 @@ public enum LearningRate: Sendable, ExpressibleByFloatLiteral, ExpressibleByInte
         throw FrostError.invalidArgument(
           "learning rate '\(tensor.name)' belongs to another graph")
       }
-      guard tensor.dtype == dtype, tensor.shape.rank ?? 0 == 0 else {
+      guard tensor.dtype.isFloatingPoint, tensor.shape.rank ?? 0 == 0 else {
         throw FrostError.invalidArgument(
-          "learning rate '\(tensor.name)' is \(tensor.type); expected a \(dtype) scalar")
+          "learning rate '\(tensor.name)' is \(tensor.type); expected a float scalar")
       }
-      return tensor
+      // As TensorFlow, cast to the variable's dtype: a float32 schedule trains float64 too.
+      return tensor.dtype == dtype ? tensor : try cast(tensor, to: dtype)
     }
   }
 }
