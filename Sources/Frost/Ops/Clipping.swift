@@ -4,7 +4,7 @@ extension Ops {
   /// `min(max(t, lo), hi)` elementwise; `lo` (input 1) and `hi` (input 2) are scalars or
   /// have `t`'s shape.
   static let clipByValue: OpDefinition = OpDefinition(
-    "ClipByValue", 
+    "ClipByValue",
     infer: { context in
       let dtype = try context.sameDType(DType.numbers)
       var shape = context.inputs[0].shape
@@ -194,11 +194,11 @@ public func clipByValue(_ t: Tensor, min: Double, max: Double, name: String? = n
   }
 }
 
-/// `t * clipNorm / max(norm, clipNorm)` (TensorFlow's `tf.clip_by_norm`), where `norm` is
-/// the L2 norm of `t` over `axes` (all axes when `nil`; negative axes count from the end),
+/// `t * (clipNorm / max(norm, clipNorm))` (TensorFlow's `tf.clip_by_norm`), where `norm`
+/// is the L2 norm of `t` over `axes` (all axes when `nil`; negative axes count from the end),
 /// kept as size-1 dimensions so that each slice is scaled by its own norm. A slice whose
-/// norm is at most `clipNorm` is unchanged; a zero slice has a zero gradient through its
-/// norm, not NaN.
+/// norm is at most `clipNorm` is unchanged, bit for bit; a zero slice has a zero gradient
+/// through its norm, not NaN.
 ///
 /// - Throws: `FrostError.invalidArgument` unless `t` is float and `clipNorm` is positive
 ///   and finite, or for an axis out of range or repeated.
@@ -214,9 +214,10 @@ public func clipByNorm(_ t: Tensor, clipNorm: Double, axes: [Int]? = nil, name: 
   let graph = t.graph
   return try graph.atomically {
     try graph.withNameScope(name ?? "clip_by_norm") {
+      // The ratio is exactly 1 for a slice within the limit, so such a slice keeps its bits
+      // (TensorFlow's `t * clipNorm / norm` may move it by an ulp).
       let norm = try euclideanNorm(t, axes: axes, keepDims: true)
-      let intermediate = try t * clipNorm
-      return try intermediate / clipByValue(norm, min: clipNorm, max: .infinity)
+      return try t * (clipNorm / clipByValue(norm, min: clipNorm, max: .infinity))
     }
   }
 }

@@ -73,7 +73,7 @@ public func dense(
       if let kernelRegularizer {
         try graph.addToCollection(
           GraphKeys.regularizationLosses,
-          graph.withNameScope("kernel/") { try kernelRegularizer.loss(of: kernel) })
+          graph.withNameScope(kernel.op.name + "/") { try kernelRegularizer.loss(of: kernel) })
       }
       var output = try matmul(inputs, kernel)
       if useBias {
@@ -95,7 +95,8 @@ public func dense(
 /// Variables `NAME/gamma` (ones) and `NAME/beta` (zeros) train; `NAME/moving_mean` (zeros)
 /// and `NAME/moving_variance` (ones) do not. Their updates,
 /// `moving = moving · momentum + batch · (1 − momentum)`, join the graph's update-ops
-/// collection: run them with the training op, as in TensorFlow, and only in training.
+/// collection: run them with the training op, as in TensorFlow. Run while `training` is
+/// false, they write the moving statistics back unchanged.
 ///
 /// - Parameter training: a bool scalar, usually `placeholderWithDefault(false)`.
 /// - Throws: `FrostError.invalidArgument` when `x` is not floating point with a known rank
@@ -141,9 +142,11 @@ public func batchNormalization(
       let movingOutput = try graph.withNameScope("moving") {
         try normalize(movingMean, movingVariance)
       }
+      // As TensorFlow's, an update run in inference mode leaves the statistics as they are.
       for (moving, batch) in [(movingMean, mean), (movingVariance, variance)] {
         let update = try graph.withNameScope("AssignMovingAvg") {
-          try assign(moving, moving * momentum + stopGradient(batch) * (1 - momentum))
+          let averaged = try moving * momentum + stopGradient(batch) * (1 - momentum)
+          return try assign(moving, select(training, averaged, moving))
         }
         try graph.addToCollection(GraphKeys.updateOps, update)
       }

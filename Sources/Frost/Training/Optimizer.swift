@@ -2,7 +2,8 @@
 public enum LearningRate: Sendable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
   /// A fixed learning rate.
   case constant(Double)
-  /// A scalar floating-point tensor, evaluated at every step (`exponentialDecay`).
+  /// A scalar floating-point tensor, evaluated at every step (`exponentialDecay`) and cast
+  /// to each variable's dtype.
   case tensor(Tensor)
 
   /// A fixed learning rate.
@@ -20,11 +21,12 @@ public enum LearningRate: Sendable, ExpressibleByFloatLiteral, ExpressibleByInte
         throw FrostError.invalidArgument(
           "learning rate '\(tensor.name)' belongs to another graph")
       }
-      guard tensor.dtype == dtype, tensor.shape.rank ?? 0 == 0 else {
+      guard tensor.dtype.isFloatingPoint, tensor.shape.rank ?? 0 == 0 else {
         throw FrostError.invalidArgument(
-          "learning rate '\(tensor.name)' is \(tensor.type); expected a \(dtype) scalar")
+          "learning rate '\(tensor.name)' is \(tensor.type); expected a float scalar")
       }
-      return tensor
+      // As TensorFlow, cast to the variable's dtype: a float32 schedule trains float64 too.
+      return tensor.dtype == dtype ? tensor : try cast(tensor, to: dtype)
     }
   }
 }
@@ -75,6 +77,7 @@ public struct OptimizerState {
 }
 
 extension Optimizer {
+  /// No ops after the updates: only optimizers with shared state (Adam) need any.
   public func finish(updates: [Operation], state: inout OptimizerState) throws -> [Operation] {
     []
   }
@@ -129,7 +132,8 @@ extension Optimizer {
         var updates: [Operation] = []
         var rates: [DType: Tensor] = [:]
         for (gradient, variable) in present {
-          let learningRate = try rates[variable.dtype] ?? learningRate.tensor(in: graph, dtype: variable.dtype)
+          let learningRate =
+            try rates[variable.dtype] ?? learningRate.tensor(in: graph, dtype: variable.dtype)
           rates[variable.dtype] = learningRate
           let update = try graph.withNameScope("update_" + variable.op.name) {
             try applyDense(
@@ -192,6 +196,7 @@ public struct GradientDescentOptimizer: Optimizer {
     self.name = name
   }
 
+  /// The `ApplyGradientDescent` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -225,6 +230,7 @@ public struct MomentumOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `Momentum` slot and the `ApplyMomentum` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -256,6 +262,7 @@ public struct AdagradOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `Adagrad` slot and the `ApplyAdagrad` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -269,8 +276,8 @@ public struct AdagradOptimizer: Optimizer {
 /// RMSProp (TensorFlow's `RMSPropOptimizer`): `ms = decay * ms + (1 - decay) * gradient²`,
 /// `mom = momentum * mom + learningRate * gradient / sqrt(ms + epsilon)`,
 /// `variable -= mom`; centered, `ms - mg²` replaces `ms`, with `mg` the decayed mean
-/// gradient. Slots: `RMSProp` (ms, starting at 1 as in TensorFlow), `RMSProp_1` (mom), and
-/// centered `RMSProp_2`... in TensorFlow's order.
+/// gradient. Slots, named in TensorFlow's order: `RMSProp` (ms, starting at 1 as in
+/// TensorFlow), then `RMSProp_1` (mom); centered, `RMSProp_1` (mg) and `RMSProp_2` (mom).
 public struct RMSPropOptimizer: Optimizer {
   /// The learning rate.
   public let learningRate: LearningRate
@@ -298,16 +305,19 @@ public struct RMSPropOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `RMSProp` slots and the `ApplyRMSProp` (or, centered,
+  /// `ApplyCenteredRMSProp`) op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
+    // Made in TensorFlow's order, which numbers the slots: rms, mg (centered), momentum.
     let meanSquare = try slot(variable, named: name, filledWith: 1)
+    let meanGradient = centered ? try slot(variable, named: name, filledWith: 0) : nil
     let moment = try slot(variable, named: name, filledWith: 0)
     let attributes: [String: AttributeValue] = [
       "rho": .double(decay), "momentum": .double(momentum), "epsilon": .double(epsilon),
     ]
-    if centered {
-      let meanGradient = try slot(variable, named: name, filledWith: 0)
+    if let meanGradient {
       return try state.graph.addNode(
         Ops.applyCenteredRMSProp,
         inputs: [variable, meanGradient, meanSquare, moment, learningRate, gradient],
@@ -347,6 +357,8 @@ public struct AdamOptimizer: Optimizer {
     self.name = name
   }
 
+  /// Creates the `Adam` and `Adam_1` slots (and, once per call, the β powers) and the
+  /// `ApplyAdam` op of `variable`.
   public func applyDense(
     gradient: Tensor, variable: Tensor, learningRate: Tensor, state: inout OptimizerState
   ) throws -> Operation {
@@ -362,6 +374,7 @@ public struct AdamOptimizer: Optimizer {
       name: "ApplyAdam")
   }
 
+  /// Advances `beta1_power` and `beta2_power` after every variable's update.
   public func finish(updates: [Operation], state: inout OptimizerState) throws -> [Operation] {
     let graph = state.graph
     var result: [Operation] = []
