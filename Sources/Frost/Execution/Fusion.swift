@@ -126,28 +126,17 @@ private func denseKernel<T: FloatScalar>(
   }
 }
 
-/// `row[j] = row[j] + bias[j]`, then `max(·, 0)` when `relu`, eight lanes at a time: a
-/// vector select stores every element (a scalar select over the buffer it reads compiles
-/// to conditional stores, which do not vectorize). NaN becomes 0, as in the relu kernel.
+/// `row[j] = row[j] + bias[j]`, then `max(·, 0)` when `relu`. The relu is IEEE `maximum`,
+/// which the compiler vectorizes in place (a select such as `v > 0 ? v : 0` over the
+/// buffer it reads compiles to conditional stores, which it does not). NaN becomes 0, as
+/// in the relu kernel.
 @inline(__always)
 func addBias<T: FloatScalar>(
   _ row: UnsafeMutablePointer<T>, _ bias: UnsafePointer<T>, count: Int, relu: Bool
 ) {
-  let out = UnsafeMutableRawPointer(row)
-  let add = UnsafeRawPointer(bias)
-  let stride = MemoryLayout<T>.stride
-  var j = 0
-  while j + 8 <= count {
-    var v =
-      out.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<T>.self)
-      + add.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<T>.self)
-    if relu { v.replace(with: 0, where: .!(v .> 0)) }
-    out.storeBytes(of: v, toByteOffset: j * stride, as: SIMD8<T>.self)
-    j += 8
-  }
-  while j < count {
-    let v = row[j] + bias[j]
-    row[j] = relu ? (v > 0 ? v : 0) : v
-    j += 1
+  if relu {
+    for j in 0..<count { row[j] = T.maximum(row[j] + bias[j], 0) }
+  } else {
+    for j in 0..<count { row[j] = row[j] + bias[j] }
   }
 }
