@@ -58,3 +58,63 @@ struct FusionTests {
     }
   }
 }
+
+@Suite("Dead values")
+struct DeadValueTests {
+  @Test func aTrainingStepSkipsTheLossValueItOnlyNeedsTheShapeOf() throws {
+    let graph = Graph(seed: 2)
+    let x = graph.placeholder(.float32, shape: [nil, 4], name: "X")
+    let y = graph.placeholder(.int32, shape: [nil], name: "y")
+    let logits = try dense(x, units: 3, name: "outputs")
+    let loss = try reduceMean(
+      sparseSoftmaxCrossEntropyWithLogits(labels: y, logits: logits), name: "loss")
+    let train = try GradientDescentOptimizer(learningRate: 0.1).minimize(loss)
+    let session = Session(graph: graph)
+    try session.run(graph.globalVariablesInitializer())
+    let feeds: [Tensor: NDArray] = [
+      x: sample([5, 4]).converted(to: .float32), y: NDArray([Int32(0), 1, 2, 1, 0]),
+    ]
+    // The gradient reads the loss only for its shape: the mean is not computed.
+    let training = try session.profile(targets: [train], feedDict: feeds, runs: 1).map(\.name)
+    #expect(!training.contains("loss"))
+    // Fetching the loss brings it back, and its value is the mean of the losses.
+    let both = try session.profile(fetches: [loss], targets: [train], feedDict: feeds, runs: 1)
+    #expect(both.map(\.name).contains("loss"))
+    let perExample = try session.run(
+      graph.tensor(named: "SparseSoftmaxCrossEntropyWithLogits"), feedDict: feeds)
+    let mean = try session.run(loss, feedDict: feeds)
+    expectClose(mean.doubles, [perExample.doubles.reduce(0, +) / 5], tolerance: 1e-6)
+  }
+}
+
+@Suite("Backward fusion")
+struct BackwardFusionTests {
+  @Test func reluGradientAndBiasGradientComeFromOnePass() throws {
+    let graph = Graph(seed: 4)
+    let x = graph.placeholder(.float64, shape: [nil, 3], name: "X")
+    let hidden = try dense(x, units: 4, activation: .relu, name: "hidden")
+    let loss = try reduceSum(hidden * hidden)
+    let bias = try graph.tensor(named: "hidden/bias")
+    let kernel = try graph.tensor(named: "hidden/kernel")
+    let grads = try gradients(of: [loss], withRespectTo: [kernel, bias]).map { $0! }
+    let session = Session(graph: graph)
+    try session.run(graph.globalVariablesInitializer())
+    let data = sample([6, 3])
+    let steps = try session.profile(fetches: grads, feedDict: [x: data], runs: 1).map(\.type)
+    #expect(steps.contains("ReluGrad+BiasAddGrad"))
+    #expect(!steps.contains("Sum"))
+
+    // Reference in float64: h = relu(xW + b), dL/dh = 2h, dL/db = Σ_rows 2h (where h > 0).
+    let (w, b) = (try session.run(kernel).doubles, try session.run(bias).doubles)
+    let xs = data.doubles
+    var expected = [Double](repeating: 0, count: 4)
+    for row in 0..<6 {
+      for j in 0..<4 {
+        var z = b[j]
+        for p in 0..<3 { z += xs[row * 3 + p] * w[p * 4 + j] }
+        if z > 0 { expected[j] += 2 * z }
+      }
+    }
+    expectClose(try session.run(grads[1], feedDict: [x: data]).doubles, expected, tolerance: 1e-12)
+  }
+}

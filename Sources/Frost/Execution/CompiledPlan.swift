@@ -53,6 +53,12 @@ final class CompiledPlan: @unchecked Sendable {
   let releaseAfterStep: [[Int]]
   /// Steps whose output 0 may take over input 0's buffer.
   let inPlaceSteps: Set<Int>
+  /// Whether each slot's value is read by some step that runs, or fetched. A slot read
+  /// only for its shape (a gradient's shape reference) need not be computed.
+  let valueNeeded: [Bool]
+  /// Whether each step runs: it writes variables, has no outputs, aliases (free), or some
+  /// output's value is needed. Shapes are derived for every step regardless.
+  let runs: [Bool]
   let randomSource: RandomSource
 
   private let poolLock = NSLock()
@@ -229,6 +235,26 @@ final class CompiledPlan: @unchecked Sendable {
       inPlace.insert(index)
     }
     self.inPlaceSteps = inPlace
+
+    // Backwards: a step runs if anything reads its values; then it reads its inputs'.
+    var needed = [Bool](repeating: false, count: types.count)
+    for slot in fetchSlots { needed[slot] = true }
+    var runs = [Bool](repeating: true, count: steps.count)
+    for (index, step) in steps.enumerated().reversed() {
+      let aliases = step.op.traits.contains(.aliasesInput)
+      let live =
+        !step.writes.isEmpty || step.outputs.isEmpty || aliases
+        || step.outputs.contains { needed[$0] }
+      runs[index] = live
+      guard live else { continue }
+      for (position, slot) in step.inputs.enumerated()
+      where !step.op.shapeOnlyInputs.contains(position) {
+        if aliases && position == 0 && !needed[step.outputs[0]] { continue }
+        needed[slot] = true
+      }
+    }
+    self.valueNeeded = needed
+    self.runs = runs
   }
 
   /// For each slot, the slot whose memory it shares through aliasing steps (itself when

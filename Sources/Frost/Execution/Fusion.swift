@@ -1,9 +1,10 @@
-// Fusing a plan's steps: where a matrix product feeds only a bias addition (and that only
-// a relu), one kernel does all three: the GEMM, then one pass that adds the bias and
-// applies the relu while the rows are in cache. The intermediates are never stored. The
-// arithmetic is exactly the separate ops' (the product rounded, then the sum, then the
-// relu), so a fused plan gives the same bits as one that fetches the intermediates. The
-// graph and `explain` are unchanged: fusion is a property of compiled plans only.
+// Fusing a plan's steps. Forward: where a matrix product feeds only a bias addition (and
+// that only a relu), one kernel does all three: the GEMM, then one pass that adds the
+// bias and applies the relu while the rows are in cache; the intermediates are never
+// stored. Backward: a relu's gradient and the column sums of it that are the bias's
+// gradient come out of one pass. The arithmetic is exactly the separate ops', so a fused
+// plan gives the same bits as one that fetches the intermediates. The graph and `explain`
+// are unchanged: fusion is a property of compiled plans only.
 
 enum Fusion {
   /// `steps` with every fusable MatMul → Add(bias) [→ Relu] chain replaced by one step.
@@ -44,6 +45,27 @@ enum Fusion {
           step, steps[addIndex], bias: bias, relu: false, last: last, types: types)
       }
       removed.insert(index)
+    }
+    // A relu gradient whose column sums are also taken (a bias's gradient).
+    for (index, step) in steps.enumerated() where step.op === Ops.reluGrad {
+      let gradient = step.outputs[0]
+      guard !removed.contains(index), replaced[index] == nil,
+        types[step.inputs[0]].shape == types[step.inputs[1]].shape,
+        types[gradient].shape.rank == 2, types[gradient].dtype.isFloatingPoint,
+        let sumIndex = steps.indices.first(where: { later in
+          later > index && steps[later].op === Ops.sum && steps[later].inputs == [gradient]
+            && steps[later].attributes.optionalInts("axes") == [0]
+            && !steps[later].attributes.bool("keepDims")
+        })
+      else { continue }
+      let sum = steps[sumIndex]
+      replaced[index] = CompiledPlan.Step(
+        nodeID: step.nodeID, name: step.name + " + " + sum.name, op: Ops.fusedReluGradBiasGrad,
+        attributes: step.attributes, inputNames: step.inputNames,
+        kernel: types[gradient].dtype == .float64
+          ? reluGradColumnSumKernel(Double.self) : reluGradColumnSumKernel(Float.self),
+        inputs: step.inputs, outputs: step.outputs + sum.outputs, writes: [])
+      removed.insert(sumIndex)
     }
     return steps.enumerated().compactMap { index, step in
       removed.contains(index) ? nil : replaced[index] ?? step
@@ -90,6 +112,41 @@ extension Ops {
   /// `relu(a · b + bias)`, a fused plan step (never a graph node).
   static let fusedDenseRelu: OpDefinition = OpDefinition(
     "MatMul+BiasAdd+Relu", infer: fusedInference, kernel: nil)
+}
+
+extension Ops {
+  /// A relu's gradient and its column sums, a fused plan step (never a graph node).
+  static let fusedReluGradBiasGrad: OpDefinition = OpDefinition(
+    "ReluGrad+BiasAddGrad",
+    infer: { context in
+      var gradient = context
+      let outputs = try Ops.reluGrad.infer(&gradient)
+      let dims = outputs[0].shape.dims
+      return outputs + [TensorType(outputs[0].dtype, Shape(dims.map { [$0[1]] } ?? [nil]))]
+    },
+    kernel: nil)
+}
+
+/// `r = y > 0 ? g : 0` for each row, and `s[j] = Σ_rows r[:, j]`, in one pass.
+private func reluGradColumnSumKernel<T: FloatScalar>(_ type: T.Type) -> Kernel {
+  { io in
+    let g = io.input(0).pointer(T.self)
+    let y = io.input(1).pointer(T.self)
+    let r = io.output(0)
+    let sums = io.output(1)
+    let (m, n) = (r.shape[0], r.shape[1])
+    let z = r.pointer(T.self)
+    let s = sums.pointer(T.self)
+    sums.buffer(T.self).update(repeating: 0)
+    for row in 0..<m {
+      let (gr, yr, zr) = (g + row * n, y + row * n, z + row * n)
+      for j in 0..<n {
+        let v = yr[j] > 0 ? gr[j] : 0
+        zr[j] = v
+        s[j] = s[j] + v
+      }
+    }
+  }
 }
 
 /// The product's shape function; the bias keeps its width.

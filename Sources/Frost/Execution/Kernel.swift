@@ -45,6 +45,10 @@ struct KernelIO {
 
   func output(_ i: Int) -> TensorView { state.view(outputSlots[i]) }
 
+  /// Whether anything reads output `k`'s value in this plan; a kernel may skip computing
+  /// outputs nobody reads.
+  func needsValue(ofOutput k: Int) -> Bool { state.plan.valueNeeded[outputSlots[k]] }
+
   /// Makes output 0 share input 0's memory; only for ops with the `aliasesInput` trait.
   func aliasInput() {
     state.data[outputSlots[0]] = state.data[inputSlots[0]]

@@ -59,7 +59,7 @@ final class RunState {
       captured[capture.fetch] = copyOut(plan.fetchSlots[capture.fetch])
     }
     do {
-      for (index, step) in plan.steps.enumerated() {
+      for (index, step) in plan.steps.enumerated() where plan.runs[index] {
         let started = stepSeconds == nil ? 0 : monotonicSeconds()
         try step.kernel(
           KernelIO(

@@ -111,8 +111,10 @@ public final class Session: @unchecked Sendable {
   // MARK: - Profiling
 
   /// Runs the plan for these fetches, feeds and targets `runs` times with a timer around
-  /// every kernel, and returns each operation's mean time per run, in plan order. The runs
-  /// are real: a training op trains.
+  /// every kernel, and returns each operation's mean time per run, in plan order. Steps the
+  /// plan skips (their values are read by nobody, only their shapes) are left out; fused
+  /// steps appear once, under their last operation's name. The runs are real: a training
+  /// op trains.
   ///
   /// - Throws: as `run(_:feedDict:targets:)`.
   public func profile(
@@ -137,7 +139,7 @@ public final class Session: @unchecked Sendable {
       }
     }
     let shapes = try plan.isExclusive ? stateLock.withWriteLock(body) : stateLock.withReadLock(body)
-    return plan.steps.enumerated().map { index, step in
+    return plan.steps.enumerated().filter { plan.runs[$0.offset] }.map { index, step in
       KernelTiming(
         name: step.name, type: step.op.name, inputShapes: shapes[index],
         microseconds: seconds[index] / Double(max(runs, 1)) * 1e6)

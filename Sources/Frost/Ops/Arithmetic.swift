@@ -97,7 +97,7 @@ extension Ops {
   /// Sums a broadcast gradient back to the runtime shape of its second input; used only
   /// where static shapes cannot tell which axes were broadcast.
   static let sumToShape: OpDefinition = OpDefinition(
-    "SumToShape",
+    "SumToShape", shapeOnly: [1],
     infer: { context in
       _ = try context.dtype(of: 0, in: DType.numbers)
       return [TensorType(context.inputs[0].dtype, context.inputs[1].shape)]

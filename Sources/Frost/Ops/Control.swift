@@ -12,12 +12,12 @@ extension Ops {
     kernel: { _ in { io in io.aliasInput() } })
 
   static let onesLike: OpDefinition = OpDefinition(
-    "OnesLike", infer: { context in [context.inputs[0]] },
+    "OnesLike", shapeOnly: [0], infer: { context in [context.inputs[0]] },
     kernel: { setup in fillKernel(setup.outputTypes[0].dtype, value: 1) },
     gradient: { _ in [nil] })
 
   static let zerosLike: OpDefinition = OpDefinition(
-    "ZerosLike", infer: { context in [context.inputs[0]] },
+    "ZerosLike", shapeOnly: [0], infer: { context in [context.inputs[0]] },
     kernel: { setup in fillKernel(setup.outputTypes[0].dtype, value: 0) },
     gradient: { _ in [nil] })
 

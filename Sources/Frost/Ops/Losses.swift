@@ -180,6 +180,8 @@ private func sparseSoftmaxCrossEntropyKernel<T: FloatScalar>(
       loss[row] = b[Int(labels[row])]
     }
     T.exponentials(backprop, count: rows * classes)
+    // A training step reads only the backprop: the losses' logarithms are skipped then.
+    let lossNeeded = io.needsValue(ofOutput: 0)
     for row in 0..<rows {
       let b = backprop + row * classes
       var sum: T = 0
@@ -187,7 +189,7 @@ private func sparseSoftmaxCrossEntropyKernel<T: FloatScalar>(
       let scale = 1 / sum
       for j in 0..<classes { b[j] *= scale }
       b[Int(labels[row])] -= 1
-      loss[row] = T.log(sum) - loss[row]
+      if lossNeeded { loss[row] = T.log(sum) - loss[row] }
     }
   }
 }

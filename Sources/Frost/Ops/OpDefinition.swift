@@ -20,12 +20,16 @@ final class OpDefinition: Sendable {
   /// The inputs that are variables this op writes in place (Assign, optimizer updates);
   /// each must be a variable node's output.
   let writtenInputs: [Int]
+  /// Inputs whose values the kernel never reads, only their shapes (a gradient's reference
+  /// to the shape it must take): a plan need not compute them for this op.
+  let shapeOnlyInputs: Set<Int>
 
   /// Whether running the op changes variables.
   var writesVariables: Bool { !writtenInputs.isEmpty }
 
   init(
     _ name: String, traits: OpTraits = [], writes writtenInputs: [Int] = [],
+    shapeOnly shapeOnlyInputs: Set<Int> = [],
     infer: @escaping @Sendable (inout InferenceContext) throws -> [TensorType],
     kernel: (@Sendable (KernelSetup) throws -> Kernel)?,
     gradient: GradientFunction? = nil
@@ -33,6 +37,7 @@ final class OpDefinition: Sendable {
     self.name = name
     self.traits = traits
     self.writtenInputs = writtenInputs
+    self.shapeOnlyInputs = shapeOnlyInputs
     self.infer = infer
     self.kernel = kernel
     self.gradient = gradient

@@ -38,7 +38,7 @@ extension Ops {
   /// `1 / (elements of input 0 per element of input 1)` as a scalar of input 0's dtype: the
   /// factor of a mean's gradient, known only at run time when shapes are partial.
   static let reductionScale: OpDefinition = OpDefinition(
-    "ReductionScale",
+    "ReductionScale", shapeOnly: [0, 1],
     infer: { context in [TensorType(context.inputs[0].dtype, .scalar)] },
     kernel: { setup in
       func make<T: FloatScalar>(_ type: T.Type) -> Kernel {
@@ -54,7 +54,7 @@ extension Ops {
   /// Broadcasts a reduced gradient (input 0) back to the shape of the reduction's input
   /// (input 1): `reduceSum`'s gradient.
   static let broadcastLike: OpDefinition = OpDefinition(
-    "BroadcastLike",
+    "BroadcastLike", shapeOnly: [1],
     infer: { context in [TensorType(context.inputs[0].dtype, context.inputs[1].shape)] },
     kernel: { setup in
       let axes = setup.attributes.optionalInts("axes")

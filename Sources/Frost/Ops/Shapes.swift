@@ -16,7 +16,7 @@ extension Ops {
   /// Input 0's memory under input 1's run-time shape: the gradient of a reshape whose input
   /// has more than one unknown dimension, where no static `shape` attribute can say it.
   static let reshapeLike: OpDefinition = OpDefinition(
-    "ReshapeLike", traits: [.aliasesInput],
+    "ReshapeLike", traits: [.aliasesInput], shapeOnly: [1],
     infer: { context in
       let (source, target) = (context.inputs[0], context.inputs[1])
       if let a = source.shape.elementCount, let b = target.shape.elementCount, a != b {
@@ -294,7 +294,7 @@ extension Ops {
     })
 
   static let shape: OpDefinition = OpDefinition(
-    "Shape",
+    "Shape", shapeOnly: [0],
     infer: { context in
       if let dims = context.inputs[0].shape.concrete,
         let big = dims.first(where: { $0 > Int32.max })
@@ -311,7 +311,7 @@ extension Ops {
     })
 
   static let size: OpDefinition = OpDefinition(
-    "Size",
+    "Size", shapeOnly: [0],
     infer: { context in
       if let count = context.inputs[0].shape.elementCount, count > Int32.max {
         throw context.error("\(context.describeInput(0)) has \(count) elements, more than int32")
