@@ -138,13 +138,16 @@ private func reluGradColumnSumKernel<T: FloatScalar>(_ type: T.Type) -> Kernel {
     let z = r.pointer(T.self)
     let s = sums.pointer(T.self)
     sums.buffer(T.self).update(repeating: 0)
+    // Two short loops per row rather than one: each is vectorized (one store stream, no
+    // aliasing the compiler must rule out), and the row stays in cache between them.
     for row in 0..<m {
       let (gr, yr, zr) = (g + row * n, y + row * n, z + row * n)
       for j in 0..<n {
-        let v = yr[j] > 0 ? gr[j] : 0
-        zr[j] = v
-        s[j] = s[j] + v
+        // Both loads unconditional, so the select is a vector select, not a branch.
+        let (gradient, output) = (gr[j], yr[j])
+        zr[j] = output > 0 ? gradient : 0
       }
+      for j in 0..<n { s[j] = s[j] + zr[j] }
     }
   }
 }
