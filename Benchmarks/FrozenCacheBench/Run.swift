@@ -87,32 +87,32 @@ func runExperiment(_ options: Options) throws -> Report {
   }
   print(report.header())
 
-  // Cached mode builds hidden2 for the training set once; then the modes alternate epoch
-  // by epoch (the machine's noise then falls on both alike). Uncached feeds X every step
-  // and runs hidden1 and hidden2 again; cached feeds the cache.
-  let trainingBatch = (train.count + options.batches - 1) / options.batches
+  // Uncached: feed X every step; every epoch runs hidden1 and hidden2 again.
+  for epoch in 1...options.epochs {
+    let result = try trainEpoch(
+      uncached, model, feed: model.x, inputs: train.images, labels: train.labels,
+      batches: options.batches, seed: options.seed &+ UInt64(epoch), progress: progress,
+      label: "uncached epoch \(epoch)/\(options.epochs)")
+    if epoch > 1 { report.steadyAllocations["uncached", default: 0] += result.allocations }
+    try record("uncached", uncached, epoch: epoch, seconds: result.seconds)
+  }
+
+  // Cached: build hidden2 for the training set once, then feed it.
   start = now()
+  let trainingBatch = (train.count + options.batches - 1) / options.batches
   let cache = try cached.buildCache(
     of: model.hidden2, feeding: model.x, with: train.images,
     batchSize: options.cacheBatch ?? trainingBatch, trainingOp: model.trainingOp)
   report.cacheBuildSeconds = now() - start
   report.cacheBytes = cache.values.count * cache.values.dtype.byteSize
   for epoch in 1...options.epochs {
-    let seed = options.seed &+ UInt64(epoch)
-    let uncachedRun = try trainEpoch(
-      uncached, model, feed: model.x, inputs: train.images, labels: train.labels,
-      batches: options.batches, seed: seed, progress: progress,
-      label: "uncached epoch \(epoch)/\(options.epochs)")
-    if epoch > 1 { report.steadyAllocations["uncached", default: 0] += uncachedRun.allocations }
-    try record("uncached", uncached, epoch: epoch, seconds: uncachedRun.seconds)
-
     try cache.checkFresh(in: cached)
-    let cachedRun = try trainEpoch(
+    let result = try trainEpoch(
       cached, model, feed: model.hidden2, inputs: cache.values, labels: train.labels,
-      batches: options.batches, seed: seed, progress: progress,
+      batches: options.batches, seed: options.seed &+ UInt64(epoch), progress: progress,
       label: "cached epoch \(epoch)/\(options.epochs)")
-    if epoch > 1 { report.steadyAllocations["cached", default: 0] += cachedRun.allocations }
-    try record("cached", cached, epoch: epoch, seconds: cachedRun.seconds)
+    if epoch > 1 { report.steadyAllocations["cached", default: 0] += result.allocations }
+    try record("cached", cached, epoch: epoch, seconds: result.seconds)
   }
 
   // Final accuracies and the agreement of the two modes' weights.
