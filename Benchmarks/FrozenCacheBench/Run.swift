@@ -87,7 +87,9 @@ func runExperiment(_ options: Options) throws -> Report {
   }
   print(report.header())
 
-  // Uncached: feed X every step; every epoch runs hidden1 and hidden2 again.
+  // Uncached: feed X every step; every epoch runs hidden1 and hidden2 again. Each mode's
+  // epochs run back to back, as a user trains: alternating them would also measure the
+  // other mode's data evicting this one's from the caches.
   for epoch in 1...options.epochs {
     let result = try trainEpoch(
       uncached, model, feed: model.x, inputs: train.images, labels: train.labels,
