@@ -47,8 +47,6 @@ func stepGEMMs(batch b: Int, uncached: Bool) -> [GEMMShape] {
 /// Buffers for running a list of GEMMs, filled with small values.
 final class GEMMBuffers {
   let shapes: [GEMMShape]
-  /// The OpenBLAS thread count of each product; `nil` leaves OpenBLAS's own.
-  var threads: [Int]?
   private var a: [[Float]]
   private var b: [[Float]]
   private var c: [[Float]]
@@ -63,7 +61,6 @@ final class GEMMBuffers {
   /// Runs every GEMM once, as the training step's kernels call OpenBLAS.
   func run() {
     for (i, s) in shapes.enumerated() {
-      if let threads { openblas_set_num_threads(Int32(threads[i])) }
       a[i].withUnsafeBufferPointer { pa in
         b[i].withUnsafeBufferPointer { pb in
           c[i].withUnsafeMutableBufferPointer { pc in
@@ -80,17 +77,12 @@ final class GEMMBuffers {
   }
 }
 
-/// Seconds an epoch of `steps` steps spends in OpenBLAS at these shapes, one figure per
-/// repeat: with OpenBLAS's own threading (the floor Frost is measured against), or with
-/// Frost's choice of threads per product (`frostThreads`).
-func gemmFloor(_ shapes: [GEMMShape], steps: Int, repeats: Int, frostThreads: Bool) -> [Double] {
+/// Seconds an epoch of `steps` steps spends in OpenBLAS at these shapes, with OpenBLAS's
+/// own threading: the floor Frost is measured against (one figure per repeat).
+func gemmFloor(_ shapes: [GEMMShape], steps: Int, repeats: Int) -> [Double] {
   BLASThreads.preservingSetting {
     let buffers = GEMMBuffers(shapes)
-    if frostThreads {
-      buffers.threads = shapes.map { BLASThreads.threads(forWork: $0.m * $0.n * $0.k) }
-    } else {
-      openblas_set_num_threads(Int32(BLASThreads.maximum))
-    }
+    openblas_set_num_threads(Int32(BLASThreads.maximum))
     for _ in 0..<20 { buffers.run() }
     return (0..<repeats).map { _ in
       let start = now()

@@ -174,15 +174,19 @@ private func denseKernel<T: FloatScalar>(
     let k = transposeA ? a.shape[0] : a.shape[1]
     let z = c.pointer(T.self)
     guard m > 0, n > 0 else { return }
+    // Each block of rows gets its bias and relu on the thread that computed it.
+    let finish = { (rows: Range<Int>) in
+      for row in rows { addBias(z + row * n, bias, count: n, relu: relu) }
+    }
     if k > 0 {
-      T.gemm(
-        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-        a: a.pointer(T.self), lda: a.shape[1], b: b.pointer(T.self), ldb: b.shape[1], beta: 0,
-        c: z, ldc: n)
+      MatrixProduct.multiply(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+        a: a.pointer(T.self), lda: a.shape[1], b: b.pointer(T.self), ldb: b.shape[1],
+        c: z, ldc: n, epilogue: finish)
     } else {
       c.buffer(T.self).update(repeating: 0)
+      finish(0..<m)
     }
-    for row in 0..<m { addBias(z + row * n, bias, count: n, relu: relu) }
   }
 }
 

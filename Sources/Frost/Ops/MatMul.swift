@@ -68,9 +68,9 @@ private func matMulKernel<T: FloatScalar>(_ type: T.Type, _ transposeA: Bool, _ 
       c.buffer(T.self).update(repeating: .zero)
       return
     }
-    T.gemm(
-      transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-      a: a.pointer(T.self), lda: a.shape[1], b: b.pointer(T.self), ldb: b.shape[1], beta: 0,
+    MatrixProduct.multiply(
+      transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+      a: a.pointer(T.self), lda: a.shape[1], b: b.pointer(T.self), ldb: b.shape[1],
       c: c.pointer(T.self), ldc: n)
   }
 }

@@ -1,12 +1,12 @@
 /// A binary elementwise function, applied with numpy broadcasting by `binaryKernel`.
-protocol BinaryFunctor {
+protocol BinaryFunctor: SendableMetatype {
   associatedtype Input: TensorScalar
   associatedtype Output: TensorScalar
   static func apply(_ a: Input, _ b: Input) -> Output
 }
 
 /// A unary elementwise function, applied by `unaryKernel`.
-protocol UnaryFunctor {
+protocol UnaryFunctor: SendableMetatype {
   associatedtype Input: TensorScalar
   associatedtype Output: TensorScalar
   static func apply(_ x: Input) -> Output

@@ -2,27 +2,27 @@
 // over the element type; `binaryKernel`/`unaryKernel` are then specialized per dtype.
 
 /// An arithmetic function of two numbers of one type (`+`, `max`).
-protocol NumericBinaryFamily {
+protocol NumericBinaryFamily: SendableMetatype {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> T
 }
 
 /// A function of two floating-point numbers (`pow`).
-protocol FloatBinaryFamily {
+protocol FloatBinaryFamily: SendableMetatype {
   static func apply<T: FloatScalar>(_ a: T, _ b: T) -> T
 }
 
 /// A comparison of two numbers (`<`, `==`).
-protocol ComparisonFamily {
+protocol ComparisonFamily: SendableMetatype {
   static func apply<T: NumericScalar>(_ a: T, _ b: T) -> Bool
 }
 
 /// An arithmetic function of one number (`abs`, `-x`).
-protocol NumericUnaryFamily {
+protocol NumericUnaryFamily: SendableMetatype {
   static func apply<T: NumericScalar>(_ x: T) -> T
 }
 
 /// A function of one floating-point number (`exp`, `relu`).
-protocol FloatUnaryFamily {
+protocol FloatUnaryFamily: SendableMetatype {
   static func apply<T: FloatScalar>(_ x: T) -> T
 }
 

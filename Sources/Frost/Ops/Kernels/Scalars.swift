@@ -1,37 +1,28 @@
 import COpenBLAS
 import Foundation
-import Synchronization
 
-/// How many threads OpenBLAS may use for one matrix product. Waking a second thread
-/// costs more than it saves on the small products of a training step (and leaves the
-/// result in the other core's cache for the next kernel), so products of fewer than
-/// `parallelThreshold` multiply-adds run on one thread, larger ones on all of OpenBLAS's.
+/// OpenBLAS's threads. Frost runs OpenBLAS on one thread and splits large products over
+/// two threads itself (`MatrixProduct`); this keeps OpenBLAS's setting and the count it
+/// started with, for measurements that want OpenBLAS's own threading.
 public enum BLASThreads {
-  /// m·n·k from which a product uses every thread (16 Mi).
+  /// m·n·k from which Frost splits a product over two threads (16 Mi multiply-adds).
   public static let parallelThreshold = 16 << 20
-  /// OpenBLAS's thread count when Frost started.
+  /// OpenBLAS's thread count when Frost started (what OpenBLAS would use by itself).
   public static let maximum = Int(openblas_get_num_threads())
-  private static let current = Atomic<Int>(maximum)
+  private static let configured: Bool = {
+    _ = maximum
+    openblas_set_num_threads(1)
+    return true
+  }()
 
-  /// The thread count Frost uses for a product of `work` multiply-adds.
-  public static func threads(forWork work: Int) -> Int {
-    work >= parallelThreshold ? maximum : 1
-  }
+  /// Puts OpenBLAS on one thread, once, before Frost's first product.
+  static func prepare() { _ = configured }
 
-  /// Sets OpenBLAS's thread count for a product of `work` multiply-adds. The setting is
-  /// process-wide: concurrent runs may see each other's choice, which changes speed only.
-  static func prepare(work: Int) {
-    let wanted = threads(forWork: work)
-    if current.load(ordering: .relaxed) != wanted {
-      current.store(wanted, ordering: .relaxed)
-      openblas_set_num_threads(Int32(wanted))
-    }
-  }
-
-  /// Runs `body`, which may change OpenBLAS's thread count itself, and puts back the count
-  /// Frost last set.
+  /// Runs `body`, which may change OpenBLAS's thread count (to measure OpenBLAS's own
+  /// threading), then puts OpenBLAS back on one thread.
   public static func preservingSetting<T>(_ body: () throws -> T) rethrows -> T {
-    defer { openblas_set_num_threads(Int32(current.load(ordering: .relaxed))) }
+    prepare()
+    defer { openblas_set_num_threads(1) }
     return try body()
   }
 }
@@ -91,7 +82,7 @@ extension Int32 {
 
 /// Floating-point element types: math functions and BLAS entry points for kernels that
 /// are generic over precision (float32 for models, float64 for gradient checks).
-protocol FloatScalar: NumericScalar, BinaryFloatingPoint, SIMDScalar {
+protocol FloatScalar: NumericScalar, BinaryFloatingPoint {
   static func exp(_ x: Self) -> Self
   static func log(_ x: Self) -> Self
   static func log1p(_ x: Self) -> Self
@@ -136,7 +127,7 @@ extension Float: FloatScalar {
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
     c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    BLASThreads.prepare(work: m * n * k)
+    BLASThreads.prepare()
     cblas_sgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
       transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,
@@ -199,7 +190,7 @@ extension Double: FloatScalar {
     a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,
     c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
-    BLASThreads.prepare(work: m * n * k)
+    BLASThreads.prepare()
     cblas_dgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
       transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha,

@@ -1,0 +1,91 @@
+import COpenBLAS
+import Foundation
+import Synchronization
+
+/// Matrix products, on one thread or split by rows over two.
+///
+/// OpenBLAS runs single-threaded; Frost splits a large product itself. Two reasons: waking
+/// OpenBLAS's own threads costs more than it saves on the small products of a training
+/// step, and after a parallel product its idle threads spin for a while, which on a small
+/// shared machine slows the single-threaded kernels that follow. Splitting by rows also
+/// lets each thread finish its own rows (bias, relu) while they are in its cache.
+enum MatrixProduct {
+  /// m·n·k from which a product is split over two threads (16 Mi multiply-adds, a few
+  /// hundred microseconds: far more than the hand-off costs).
+  static let parallelThreshold = BLASThreads.parallelThreshold
+
+  /// `C = op(A) · op(B)` for row-major matrices (`beta` 0), then `epilogue` over each block
+  /// of rows of C as soon as that block is computed, on the thread that computed it.
+  static func multiply<T: FloatScalar>(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int,
+    epilogue: ((Range<Int>) -> Void)? = nil
+  ) {
+    func block(_ rows: Range<Int>) {
+      guard !rows.isEmpty else { return }
+      T.gemm(
+        transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: 1,
+        a: transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b: b,
+        ldb: ldb, beta: 0, c: c + rows.lowerBound * ldc, ldc: ldc)
+      epilogue?(rows)
+    }
+    let work = m * n * k
+    guard work >= parallelThreshold, m >= 2 else {
+      block(0..<m)
+      return
+    }
+    let half = m / 2
+    withoutActuallyEscaping(block) { block in
+      let ran = SecondThread.shared.run({ block(half..<m) }, alongside: { block(0..<half) })
+      if !ran { block(half..<m) }
+    }
+  }
+}
+
+/// One worker thread that runs a job alongside the caller. A run hands the job over,
+/// works on its own part, then waits; a caller that finds the worker busy (another
+/// session's run) is told so and does the work itself.
+final class SecondThread: @unchecked Sendable {
+  static let shared = SecondThread()
+
+  private let start = DispatchSemaphore(value: 0)
+  private let done = DispatchSemaphore(value: 0)
+  private let busy = Atomic<Bool>(false)
+  private var job: (() -> Void)?
+  private var thread: Thread?
+
+  private init() {
+    let thread = Thread { [unowned self] in self.loop() }
+    thread.name = "frost.second-thread"
+    thread.start()
+    self.thread = thread
+  }
+
+  private func loop() {
+    while true {
+      start.wait()
+      job?()
+      job = nil
+      done.signal()
+    }
+  }
+
+  /// Runs `job` on the worker and `alongside` on the calling thread, and returns when both
+  /// are done; returns `false` without running `job` when the worker is taken.
+  func run(_ job: () -> Void, alongside: () -> Void) -> Bool {
+    guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    else {
+      alongside()
+      return false
+    }
+    defer { busy.store(false, ordering: .releasing) }
+    withoutActuallyEscaping(job) { job in
+      self.job = job
+      start.signal()
+      alongside()
+      done.wait()
+    }
+    return true
+  }
+}
