@@ -118,3 +118,49 @@ struct BackwardFusionTests {
     expectClose(try session.run(grads[1], feedDict: [x: data]).doubles, expected, tolerance: 1e-12)
   }
 }
+
+@Suite("Parallel matrix products")
+struct ParallelProductTests {
+  /// A product large enough to be split by rows over two threads, in every transposition,
+  /// against a float64 reference; and the fused dense step on top of a split product.
+  @Test func splitProductsMatchTheReference() throws {
+    let (m, k, n) = (258, 256, 256)
+    #expect(m * n * k >= BLASThreads.parallelThreshold)
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+      let a = sample(ta ? [k, m] : [m, k], seed: 8)
+      let b = sample(tb ? [n, k] : [k, n], seed: 9)
+      let (av, bv) = (a.doubles, b.doubles)
+      let graph = Graph()
+      let product = try matmul(
+        graph.constant(a.converted(to: .float32)), graph.constant(b.converted(to: .float32)),
+        transposeA: ta, transposeB: tb)
+      let value = try Session(graph: graph).run(product).doubles
+      // Spot-check rows on both sides of the split, against float64 sums (256 products of
+      // magnitude < 2.25 accumulate well under 1e-4 in float32).
+      for i in [0, 1, m / 2 - 1, m / 2, m - 1] {
+        for j in [0, n / 2, n - 1] {
+          var expected = 0.0
+          for p in 0..<k {
+            expected += (ta ? av[p * m + i] : av[i * k + p]) * (tb ? bv[j * k + p] : bv[p * n + j])
+          }
+          expectClose([value[i * n + j]], [expected], tolerance: 1e-4)
+        }
+      }
+    }
+  }
+
+  @Test func fusedDenseOnASplitProductEqualsTheSeparateOps() throws {
+    let graph = Graph(seed: 6)
+    let x = graph.placeholder(.float32, shape: [nil, 512], name: "X")
+    let hidden = try dense(x, units: 300, activation: .relu, name: "hidden")
+    let session = Session(graph: graph)
+    try session.run(graph.globalVariablesInitializer())
+    let data = sample([120, 512]).converted(to: .float32)
+    #expect(120 * 300 * 512 >= BLASThreads.parallelThreshold)
+    let fused = try session.run(hidden, feedDict: [x: data])
+    let separate = try session.run(
+      [graph.tensor(named: "hidden/MatMul"), graph.tensor(named: "hidden/BiasAdd"), hidden],
+      feedDict: [x: data])[2]
+    #expect(fused == separate)
+  }
+}
