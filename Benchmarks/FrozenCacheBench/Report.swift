@@ -76,32 +76,56 @@ struct Report {
       "\(format(median(values), digits)) (range \(format(values.min() ?? .nan, digits))–\(format(values.max() ?? .nan, digits)))"
     }
     lines.append("summary")
-    lines.append("  data: \(trainRows) training rows in \(options.batches) batches, loaded in \(format(loadSeconds, 2)) s")
+    lines.append(
+      "  data: \(trainRows) training rows in \(options.batches) batches, loaded in \(format(loadSeconds, 2)) s"
+    )
     if let pretrainSeconds, let pretrainAccuracy {
-      lines.append("  pretraining: \(options.pretrainEpochs) epochs in \(format(pretrainSeconds, 1)) s, validation accuracy \(format(pretrainAccuracy * 100, 2))%")
+      lines.append(
+        "  pretraining: \(options.pretrainEpochs) epochs in \(format(pretrainSeconds, 1)) s, validation accuracy \(format(pretrainAccuracy * 100, 2))%"
+      )
     }
-    lines.append("  cache build: \(format(cacheBuildSeconds, 3)) s for \(format(cacheBuildFlops / 1e9, 1)) GFLOP (\(format(cacheBuildFlops / cacheBuildSeconds / 1e9, 1)) GFLOP/s); cache size \(cacheBytes) bytes")
+    lines.append(
+      "  cache build: \(format(cacheBuildSeconds, 3)) s for \(format(cacheBuildFlops / 1e9, 1)) GFLOP (\(format(cacheBuildFlops / cacheBuildSeconds / 1e9, 1)) GFLOP/s); cache size \(cacheBytes) bytes"
+    )
     for mode in Self.modes {
       let epoch = medianEpoch(mode)
       let flops = flopsPerEpoch[mode] ?? 0
-      lines.append("  \(mode): median epoch \(format(epoch, 4)) s (range \(format(epochSeconds(mode).min() ?? .nan, 4))–\(format(epochSeconds(mode).max() ?? .nan, 4))), \(format(flops / 1e9, 2)) GFLOP/epoch, \(format(flops / epoch / 1e9, 1)) GFLOP/s")
-      lines.append("    floor (the step's GEMMs alone in OpenBLAS, before and after training): \(range(floorSeconds[mode] ?? [], 4)) s; epoch / floor = \(format(floorRatio(mode), 2))×")
-      lines.append("    final accuracy: validation \(format((validationAccuracy[mode] ?? 0) * 100, 2))%, test \(format((testAccuracy[mode] ?? 0) * 100, 2))%")
-      lines.append("    tensor buffers allocated by training steps after the first epoch: \(steadyAllocations[mode] ?? 0)")
+      lines.append(
+        "  \(mode): median epoch \(format(epoch, 4)) s (range \(format(epochSeconds(mode).min() ?? .nan, 4))–\(format(epochSeconds(mode).max() ?? .nan, 4))), \(format(flops / 1e9, 2)) GFLOP/epoch, \(format(flops / epoch / 1e9, 1)) GFLOP/s"
+      )
+      lines.append(
+        "    floor (the step's GEMMs alone in OpenBLAS, before and after training): \(range(floorSeconds[mode] ?? [], 4)) s; epoch / floor = \(format(floorRatio(mode), 2))×"
+      )
+      lines.append(
+        "    final accuracy: validation \(format((validationAccuracy[mode] ?? 0) * 100, 2))%, test \(format((testAccuracy[mode] ?? 0) * 100, 2))%"
+      )
+      lines.append(
+        "    tensor buffers allocated by training steps after the first epoch: \(steadyAllocations[mode] ?? 0)"
+      )
     }
-    lines.append("  cached speed-up: \(format(speedup, 1))×; caching pays for itself at epoch \(breakEvenEpoch.map(String.init) ?? "never")")
+    lines.append(
+      "  cached speed-up: \(format(speedup, 1))×; caching pays for itself at epoch \(breakEvenEpoch.map(String.init) ?? "never")"
+    )
     lines.append("  largest |difference| between the two modes' final weights: \(weightDifference)")
     lines.append("  Session.run overhead (trivial graph): \(range(runOverheadMicroseconds, 2)) µs")
     lines.append("  ceiling: 2048³ sgemm at \(range(ceilingGFLOPS, 1)) GFLOP/s")
-    lines.append("  memory: peak resident \(peakBytes / 1_048_576) MiB; must hold \(mustHoldBytes / 1_048_576) MiB (data \(dataBytes / 1_048_576), cache \(cacheBytes / 1_048_576), weights \(weightBytes / 1024) KiB); ratio \(format(Double(peakBytes) / Double(max(mustHoldBytes, 1)), 2))")
-    lines.append("  BLAS: OpenBLAS \(blasConfig.split(separator: " ").prefix(2).joined(separator: " ")), core \(blasCore), \(blasThreads) threads")
+    lines.append(
+      "  memory: peak resident \(peakBytes / 1_048_576) MiB; must hold \(mustHoldBytes / 1_048_576) MiB (data \(dataBytes / 1_048_576), cache \(cacheBytes / 1_048_576), weights \(weightBytes / 1024) KiB); ratio \(format(Double(peakBytes) / Double(max(mustHoldBytes, 1)), 2))"
+    )
+    lines.append(
+      "  BLAS: OpenBLAS \(blasConfig.split(separator: " ").prefix(2).joined(separator: " ")), core \(blasCore), \(blasThreads) threads"
+    )
     for mode in Self.modes {
       guard let timings = profiles[mode] else { continue }
       let total = timings.reduce(0) { $0 + $1.microseconds }
       lines.append("")
       lines.append("profile of one \(mode) step: \(format(total, 1)) µs")
-      for timing in timings.sorted(by: { $0.microseconds > $1.microseconds }) where timing.microseconds > 0.05 {
-        lines.append("  " + pad(format(timing.microseconds, 2), 8, right: true) + " µs  " + pad(format(timing.microseconds / total * 100, 1) + "%", 6, right: true) + "  " + pad(timing.type, 36) + " " + timing.name + "  [" + timing.inputShapes + "]")
+      for timing in timings.sorted(by: { $0.microseconds > $1.microseconds })
+      where timing.microseconds > 0.05 {
+        lines.append(
+          "  " + pad(format(timing.microseconds, 2), 8, right: true) + " µs  "
+            + pad(format(timing.microseconds / total * 100, 1) + "%", 6, right: true) + "  "
+            + pad(timing.type, 36) + " " + timing.name + "  [" + timing.inputShapes + "]")
       }
     }
     return lines.joined(separator: "\n")
@@ -143,7 +167,10 @@ struct Report {
     if !profiles.isEmpty {
       result["profiles"] = profiles.mapValues { timings in
         timings.map {
-          ["name": $0.name, "type": $0.type, "inputShapes": $0.inputShapes, "microseconds": $0.microseconds]
+          [
+            "name": $0.name, "type": $0.type, "inputShapes": $0.inputShapes,
+            "microseconds": $0.microseconds,
+          ]
         }
       }
     }
@@ -164,10 +191,15 @@ struct Report {
     let width = 720.0
     let height = 300.0
     var parts: [String] = []
-    parts.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">")
+    parts.append(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"
+    )
     parts.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")
-    parts.append("<text x=\"20\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Median epoch time (s)</text>")
-    parts.append("<text x=\"380\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Training loss per epoch</text>")
+    parts.append(
+      "<text x=\"20\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Median epoch time (s)</text>")
+    parts.append(
+      "<text x=\"380\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Training loss per epoch</text>"
+    )
     let colors = ["uncached": "#c0504d", "cached": "#4f81bd"]
     // Bars.
     let top = max(medianEpoch("uncached"), medianEpoch("cached"), 1e-9)
@@ -175,16 +207,23 @@ struct Report {
       let value = medianEpoch(mode)
       let barHeight = value / top * 200
       let x = 60.0 + Double(i) * 130
-      parts.append("<rect x=\"\(x)\" y=\"\(250 - barHeight)\" width=\"80\" height=\"\(barHeight)\" fill=\"\(colors[mode]!)\"/>")
+      parts.append(
+        "<rect x=\"\(x)\" y=\"\(250 - barHeight)\" width=\"80\" height=\"\(barHeight)\" fill=\"\(colors[mode]!)\"/>"
+      )
       let floor = median(floorSeconds[mode] ?? [])
       if floor.isFinite {
         let y = 250 - floor / top * 200
-        parts.append("<line x1=\"\(x - 6)\" y1=\"\(y)\" x2=\"\(x + 86)\" y2=\"\(y)\" stroke=\"black\" stroke-dasharray=\"4 2\"/>")
+        parts.append(
+          "<line x1=\"\(x - 6)\" y1=\"\(y)\" x2=\"\(x + 86)\" y2=\"\(y)\" stroke=\"black\" stroke-dasharray=\"4 2\"/>"
+        )
       }
-      parts.append("<text x=\"\(x + 40)\" y=\"\(245 - barHeight)\" text-anchor=\"middle\">\(format(value, 3))</text>")
+      parts.append(
+        "<text x=\"\(x + 40)\" y=\"\(245 - barHeight)\" text-anchor=\"middle\">\(format(value, 3))</text>"
+      )
       parts.append("<text x=\"\(x + 40)\" y=\"268\" text-anchor=\"middle\">\(mode)</text>")
     }
-    parts.append("<text x=\"20\" y=\"290\" font-size=\"10\">dashed: the step's GEMMs alone in OpenBLAS</text>")
+    parts.append(
+      "<text x=\"20\" y=\"290\" font-size=\"10\">dashed: the step's GEMMs alone in OpenBLAS</text>")
     // Loss curves.
     let losses = epochs.map(\.trainingLoss)
     let (low, high) = (losses.min() ?? 0, max(losses.max() ?? 1, (losses.min() ?? 0) + 1e-9))
@@ -195,9 +234,13 @@ struct Report {
         let y = 250 - (entry.trainingLoss - low) / (high - low) * 200
         return "\(x),\(y)"
       }
-      parts.append("<polyline fill=\"none\" stroke=\"\(colors[mode]!)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>")
+      parts.append(
+        "<polyline fill=\"none\" stroke=\"\(colors[mode]!)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>"
+      )
     }
-    parts.append("<text x=\"400\" y=\"268\">epoch 1 … \(options.epochs); loss \(format(low, 3))–\(format(high, 3)); the curves coincide when the modes agree</text>")
+    parts.append(
+      "<text x=\"400\" y=\"268\">epoch 1 … \(options.epochs); loss \(format(low, 3))–\(format(high, 3)); the curves coincide when the modes agree</text>"
+    )
     parts.append("</svg>")
     return parts.joined(separator: "\n") + "\n"
   }

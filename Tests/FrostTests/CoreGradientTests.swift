@@ -96,8 +96,11 @@ struct SecondOrderShapeTests {
     let first = try gradients(of: [y], withRespectTo: [b])[0]!
     let second = try gradients(of: [reduceSum(first)], withRespectTo: [a])[0]!
     let value = try Session(graph: graph).run(
-      second, feedDict: [a: NDArray(shape: [2, 3], doubles: [1, 2, 3, 4, 5, 6], dtype: .float64),
-                         b: NDArray(shape: [1, 3], doubles: [1, 1, 1], dtype: .float64)])
+      second,
+      feedDict: [
+        a: NDArray(shape: [2, 3], doubles: [1, 2, 3, 4, 5, 6], dtype: .float64),
+        b: NDArray(shape: [1, 3], doubles: [1, 1, 1], dtype: .float64),
+      ])
     // y = mean(a² b) over 6 elements; dy/db sums 2 rows: Σᵢ aᵢⱼ² / 6; its sum's gradient
     // with respect to a is 2a / 6.
     expectClose(value.doubles, [1, 2, 3, 4, 5, 6].map { 2 * $0 / 6 }, tolerance: 1e-12)

@@ -134,7 +134,8 @@ struct FrozenCacheRefusalTests {
   @Test func refusesDropoutBelowTheCut() throws {
     let graph = Graph(seed: 1)
     let x = graph.placeholder(.float32, shape: [nil, 4], name: "X")
-    let training = try placeholderWithDefault(graph.constant(NDArray(false)), shape: .scalar, name: "training")
+    let training = try placeholderWithDefault(
+      graph.constant(NDArray(false)), shape: .scalar, name: "training")
     let hidden1 = try dense(x, units: 3, activation: .relu, name: "hidden1")
     let dropped = try dropout(hidden1, rate: 0.5, training: training, name: "drop")
     let hidden2 = try dense(dropped, units: 2, activation: .relu, name: "hidden2")
@@ -173,7 +174,7 @@ struct FrozenCacheRefusalTests {
 @Suite("Frozen cache, two modes")
 struct FrozenCacheTwoModeTests {
   /// The benchmark's experiment in small: the same training from the same weights with the
-  /// same batches, feeding X (uncached) or the cache of hidden2 (cached).
+  /// same batches, feeding inputs (uncached) or the cache of hidden2 (cached).
   @Test func uncachedAndCachedTrainingAgree() throws {
     let rows = 2_000
     var rng = PhiloxRandom(seed: 11)
@@ -188,14 +189,14 @@ struct FrozenCacheTwoModeTests {
     let y = try NDArray(shape: [rows], scalars: labels)
 
     let graph = Graph(seed: 5)
-    let X = graph.placeholder(.float32, shape: [nil, 784], name: "X")
-    let Y = graph.placeholder(.int32, shape: [nil], name: "y")
-    let hidden1 = try dense(X, units: 300, activation: .relu, name: "hidden1")
+    let inputs = graph.placeholder(.float32, shape: [nil, 784], name: "inputs")
+    let targets = graph.placeholder(.int32, shape: [nil], name: "y")
+    let hidden1 = try dense(inputs, units: 300, activation: .relu, name: "hidden1")
     let hidden2 = try dense(hidden1, units: 50, activation: .relu, name: "hidden2")
     let hidden3 = try dense(hidden2, units: 50, activation: .relu, name: "hidden3")
     let hidden4 = try dense(hidden3, units: 20, activation: .relu, name: "hidden4")
     let logits = try dense(hidden4, units: 10, name: "outputs")
-    let loss = try reduceMean(sparseSoftmaxCrossEntropyWithLogits(labels: Y, logits: logits))
+    let loss = try reduceMean(sparseSoftmaxCrossEntropyWithLogits(labels: targets, logits: logits))
     let trained = try graph.trainableVariables(scope: "hidden[34]|outputs")
     let step = try GradientDescentOptimizer(learningRate: 0.01).minimize(loss, varList: trained)
 
@@ -205,13 +206,13 @@ struct FrozenCacheTwoModeTests {
       return session
     }
     let cache = try sessions[1].buildCache(
-      of: hidden2, feeding: X, with: x, batchSize: 500, trainingOp: step, progress: .silent)
+      of: hidden2, feeding: inputs, with: x, batchSize: 500, trainingOp: step, progress: .silent)
     for epoch in 0..<2 {
       let uncached = try shuffledBatches(x, y, batchCount: 20, seed: UInt64(epoch))
       let cached = try shuffledBatches(cache.values, y, batchCount: 20, seed: UInt64(epoch))
       for (a, b) in zip(uncached, cached) {
-        try sessions[0].run(step, feedDict: [X: a.x, Y: a.y])
-        try sessions[1].run(step, feedDict: [hidden2: b.x, Y: b.y])
+        try sessions[0].run(step, feedDict: [inputs: a.x, targets: a.y])
+        try sessions[1].run(step, feedDict: [hidden2: b.x, targets: b.y])
       }
     }
     // OpenBLAS computes a row's product with bits that depend on the row's position in
@@ -223,6 +224,8 @@ struct FrozenCacheTwoModeTests {
       let b = try sessions[1].run(variable).doubles
       expectClose(a, b, tolerance: 1e-5)
     }
-    #expect(try sessions[0].run(graph.tensor(named: "hidden1/kernel")) == sessions[1].run(graph.tensor(named: "hidden1/kernel")))
+    #expect(
+      try sessions[0].run(graph.tensor(named: "hidden1/kernel"))
+        == sessions[1].run(graph.tensor(named: "hidden1/kernel")))
   }
 }

@@ -40,7 +40,9 @@ struct GraphTests {
     #expect(try graph.tensor(named: "activation") == y)
     #expect(try graph.tensor(named: "activation:0") == y)
     #expect(try graph.operation(named: "inputs") == x.op)
-    expectError(containing: "'activaton'", "activation") { _ = try graph.tensor(named: "activaton") }
+    expectError(containing: "'activaton'", "activation") {
+      _ = try graph.tensor(named: "activaton")
+    }
     expectError(containing: "no output 3") { _ = try graph.tensor(named: "activation:3") }
     expectError(containing: "'nothing'") { _ = try graph.operation(named: "nothing") }
   }

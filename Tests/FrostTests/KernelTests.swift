@@ -19,7 +19,8 @@ struct KernelTests {
       let exact = Foundation.exp(Double(input))
       // Two units in the last place of the float result.
       let ulp = Double(Float(exact).ulp)
-      #expect(Swift.abs(Double(result) - exact) <= 2 * ulp, "exp(\(input)) = \(result), exact \(exact)")
+      #expect(
+        Swift.abs(Double(result) - exact) <= 2 * ulp, "exp(\(input)) = \(result), exact \(exact)")
     }
     var extremes: [Float] = [-200, -88, 89, 200, .infinity, -.infinity, 88.5]
     extremes.withUnsafeMutableBufferPointer { Float.exponentials($0.baseAddress!, count: $0.count) }

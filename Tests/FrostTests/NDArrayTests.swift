@@ -7,8 +7,10 @@ struct NDArrayTests {
   @Test func roundTripsScalarsOfEveryType() throws {
     #expect(try NDArray(shape: [2], scalars: [Float(1), 2]).scalars(as: Float.self) == [1, 2])
     #expect(try NDArray(shape: [1], scalars: [2.5]).scalars(as: Double.self) == [2.5])
-    #expect(try NDArray(shape: [3], scalars: [Int32(-1), 0, 7]).scalars(as: Int32.self) == [-1, 0, 7])
-    #expect(try NDArray(shape: [2], scalars: [true, false]).scalars(as: Bool.self) == [true, false])
+    #expect(
+      try NDArray(shape: [3], scalars: [Int32(-1), 0, 7]).scalars(as: Int32.self) == [-1, 0, 7])
+    #expect(
+      try NDArray(shape: [2], scalars: [true, false]).scalars(as: Bool.self) == [true, false])
   }
 
   @Test func wrongScalarTypeIsAnError() throws {

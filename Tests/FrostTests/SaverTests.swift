@@ -41,7 +41,8 @@ struct SaverTests {
 
     let fresh = Session(graph: model.graph)
     try Saver(graph: model.graph).restore(fresh, from: path)
-    #expect(try fresh.run([model.weights, model.counts, model.mask, model.precise]) == model.values())
+    #expect(
+      try fresh.run([model.weights, model.counts, model.mask, model.precise]) == model.values())
   }
 
   @Test func restoresASubsetAndMapsKeys() throws {
@@ -78,20 +79,28 @@ struct SaverTests {
     // A key missing from the file (the other keys are valid and must not be assigned).
     let partial = directory.file("partial.safetensors")
     try SafetensorsFile.write(["hidden1/kernel": before[0], "counts": before[1]], to: partial)
-    expectError(containing: "partial.safetensors", "'mask'") { try saver.restore(model.session, from: partial) }
+    expectError(containing: "partial.safetensors", "'mask'") {
+      try saver.restore(model.session, from: partial)
+    }
     try expectUnchanged()
 
     // A dtype mismatch and a shape mismatch.
     let wrongType = directory.file("type.safetensors")
     try SafetensorsFile.write(
-      ["hidden1/kernel": before[0], "counts": NDArray([Float(1), 2, 3]), "mask": before[2],
-       "precise": before[3]], to: wrongType)
-    expectError(containing: "'counts'", "F32", "int32") { try saver.restore(model.session, from: wrongType) }
+      [
+        "hidden1/kernel": before[0], "counts": NDArray([Float(1), 2, 3]), "mask": before[2],
+        "precise": before[3],
+      ], to: wrongType)
+    expectError(containing: "'counts'", "F32", "int32") {
+      try saver.restore(model.session, from: wrongType)
+    }
     try expectUnchanged()
     let wrongShape = directory.file("shape.safetensors")
     try SafetensorsFile.write(
-      ["hidden1/kernel": try NDArray(zeros: [2, 3]), "counts": before[1], "mask": before[2],
-       "precise": before[3]], to: wrongShape)
+      [
+        "hidden1/kernel": try NDArray(zeros: [2, 3]), "counts": before[1], "mask": before[2],
+        "precise": before[3],
+      ], to: wrongShape)
     expectError(containing: "'hidden1/kernel'", "(2, 3)", "(3, 2)") {
       try saver.restore(model.session, from: wrongShape)
     }
@@ -99,7 +108,9 @@ struct SaverTests {
 
     // A corrupt file and a missing one.
     let corrupt = try directory.write([1, 2, 3], to: "corrupt.safetensors")
-    expectError(containing: "corrupt.safetensors") { try saver.restore(model.session, from: corrupt) }
+    expectError(containing: "corrupt.safetensors") {
+      try saver.restore(model.session, from: corrupt)
+    }
     expectError(containing: "missing.safetensors") {
       try saver.restore(model.session, from: directory.file("missing.safetensors"))
     }

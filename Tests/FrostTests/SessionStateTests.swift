@@ -72,7 +72,9 @@ struct SessionStateTests {
     let v = try graph.variable(NDArray([Float(1)]), name: "v")
     let step = try assign(v, graph.constant([Float(3)], shape: [1]))
     let session = Session(graph: graph)
-    expectError(containing: "'v'", "fed") { try session.run(step, feedDict: [v: NDArray([Float(0)])]) }
+    expectError(containing: "'v'", "fed") {
+      try session.run(step, feedDict: [v: NDArray([Float(0)])])
+    }
     // Feeding a variable for a read-only run is fine, and needs no initialization.
     #expect(try session.run(v * 2, feedDict: [v: NDArray([Float(4)])]).doubles == [8])
   }

@@ -1,6 +1,5 @@
-import Testing
-
 import Frost
+import Testing
 
 /// The core issue's snippet, as written there (with `pixels`, `labels` and `batches`
 /// supplied), compiled and trained: the user story the project is judged by.
@@ -23,6 +22,8 @@ struct SnippetTests {
     }
 
     let graph = Graph()
+    // The snippet's names are the core issue's, verbatim (issue 2): `X` stays upper case.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     let X = graph.placeholder(.float32, shape: [nil, 784], name: "X")
     let y = graph.placeholder(.int32, shape: [nil], name: "y")
 

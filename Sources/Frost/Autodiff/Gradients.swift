@@ -61,7 +61,8 @@ public func gradients(
     }
     for (y, g) in zip(ys, gradYs) where g.dtype != y.dtype || !g.shape.isCompatible(with: y.shape) {
       throw FrostError.invalidArgument(
-        "gradients: gradY '\(g.name)' of type \(g.type) does not match '\(y.name)' of type \(y.type)")
+        "gradients: gradY '\(g.name)' of type \(g.type) does not match '\(y.name)' of type \(y.type)"
+      )
     }
   }
   return try graph.atomically {

@@ -85,7 +85,9 @@ struct FingerprintHasher {
         i += 1
       }
       var tail: UInt64 = 0
-      for j in (words * 8)..<count { tail = tail << 8 | UInt64(base.load(fromByteOffset: j, as: UInt8.self)) }
+      for j in (words * 8)..<count {
+        tail = tail << 8 | UInt64(base.load(fromByteOffset: j, as: UInt8.self))
+      }
       b = Self.round(b, tail)
     }
     lanes = (a, b, c, d)

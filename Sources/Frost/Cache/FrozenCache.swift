@@ -312,7 +312,8 @@ extension Session {
     let values = try file.array(named: "values")
     guard values.shape.first == data.shape.first else {
       throw FrostError.invalidFile(
-        path: path, reason: "'values' has \(values.shape.first ?? 0) rows, the data \(data.shape.first ?? 0)")
+        path: path,
+        reason: "'values' has \(values.shape.first ?? 0) rows, the data \(data.shape.first ?? 0)")
     }
     candidate = FrozenCache(
       tensor: tensor, input: input, values: values, inputFingerprint: candidate.inputFingerprint,

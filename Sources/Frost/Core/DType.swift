@@ -56,4 +56,3 @@ extension Bool: TensorScalar {
   /// `DType.bool`.
   public static var dtype: DType { .bool }
 }
-

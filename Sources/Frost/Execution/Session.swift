@@ -132,7 +132,9 @@ public final class Session: @unchecked Sendable {
       let state = plan.checkOut()
       defer { plan.checkIn(state) }
       try seconds.withUnsafeMutableBufferPointer { buffer in
-        for _ in 0..<max(runs, 1) { _ = try state.run(feeds: values, stepSeconds: buffer.baseAddress) }
+        for _ in 0..<max(runs, 1) {
+          _ = try state.run(feeds: values, stepSeconds: buffer.baseAddress)
+        }
       }
       return plan.steps.map { step in
         step.inputs.map { describeShape(state.shapes[$0]) }.joined(separator: ", ")

@@ -67,10 +67,12 @@ public struct Tensor: Hashable, Sendable, CustomStringConvertible {
   /// `hidden1/Relu: float32 (?, 300)`.
   public var description: String { "\(name): \(type)" }
 
+  /// Whether both are the same output of the same node of the same graph.
   public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
     lhs.graph === rhs.graph && lhs.endpoint == rhs.endpoint
   }
 
+  /// Hashes the graph's identity and the endpoint.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(ObjectIdentifier(graph))
     hasher.combine(endpoint)
@@ -121,10 +123,12 @@ public struct Operation: Hashable, Sendable, CustomStringConvertible {
   /// `hidden1/MatMul (MatMul)`.
   public var description: String { "\(name) (\(type))" }
 
+  /// Whether both are the same node of the same graph.
   public static func == (lhs: Operation, rhs: Operation) -> Bool {
     lhs.graph === rhs.graph && lhs.id == rhs.id
   }
 
+  /// Hashes the graph's identity and the node id.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(ObjectIdentifier(graph))
     hasher.combine(id)

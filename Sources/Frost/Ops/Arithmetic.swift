@@ -28,8 +28,10 @@ extension Ops {
     gradient: { context in
       let g = context.gradient
       return [
-        context.needs(0) ? try unbroadcast(g, to: context.inputs[0], other: context.inputs[1]) : nil,
-        context.needs(1) ? try unbroadcast(g, to: context.inputs[1], other: context.inputs[0]) : nil,
+        context.needs(0)
+          ? try unbroadcast(g, to: context.inputs[0], other: context.inputs[1]) : nil,
+        context.needs(1)
+          ? try unbroadcast(g, to: context.inputs[1], other: context.inputs[0]) : nil,
       ]
     })
 
@@ -39,7 +41,8 @@ extension Ops {
     gradient: { context in
       let g = context.gradient
       return [
-        context.needs(0) ? try unbroadcast(g, to: context.inputs[0], other: context.inputs[1]) : nil,
+        context.needs(0)
+          ? try unbroadcast(g, to: context.inputs[0], other: context.inputs[1]) : nil,
         context.needs(1)
           ? try unbroadcast(Frost.negate(g), to: context.inputs[1], other: context.inputs[0]) : nil,
       ]
@@ -136,7 +139,8 @@ private func sumToShapeKernel<T: NumericScalar>(_ type: T.Type) -> Kernel {
     let layout = BroadcastLayout(out: grad.shape, a: out.shape, b: grad.shape)
     layout.forEachRow { offsetOut, offsetGrad, _, length, stepOut, stepGrad in
       for j in 0..<length {
-        z[offsetOut + j * stepOut] = T.plus(z[offsetOut + j * stepOut], g[offsetGrad + j * stepGrad])
+        z[offsetOut + j * stepOut] = T.plus(
+          z[offsetOut + j * stepOut], g[offsetGrad + j * stepGrad])
       }
     }
   }

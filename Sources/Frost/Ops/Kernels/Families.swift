@@ -95,7 +95,8 @@ func floatUnaryKernel<F: FloatUnaryFamily>(_ family: F.Type, _ setup: KernelSetu
 }
 
 /// Shape function of an elementwise op of one input: same type out, restricted dtypes.
-func unaryInference(_ allowed: Set<DType>) -> @Sendable (inout InferenceContext) throws
+func unaryInference(_ allowed: Set<DType>)
+  -> @Sendable (inout InferenceContext) throws
   -> [TensorType]
 {
   { context in
