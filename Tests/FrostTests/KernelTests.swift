@@ -165,3 +165,18 @@ struct ParallelProductTests {
     #expect(fused == separate)
   }
 }
+
+@Suite("Floating-point mode")
+struct FloatingPointModeTests {
+  @Test func runsFlushDenormalsAndRestoreTheCallersMode() throws {
+    let graph = Graph()
+    let x = graph.placeholder(.float32, shape: [1], name: "x")
+    let y = try x * 1e-3
+    let session = Session(graph: graph)
+    // 1e-38 · 1e-3 is a denormal: inside a run it is flushed to zero.
+    #expect(try session.run(y, feedDict: [x: NDArray([Float(1e-38)])]).doubles == [0])
+    // The caller's thread computes denormals as before once the run is over.
+    let tiny = Float(1e-38) * Float(CommandLine.arguments.count) * 1e-3
+    #expect(tiny > 0)
+  }
+}

@@ -84,7 +84,7 @@ public final class Session: @unchecked Sendable {
     let body = {
       let state = plan.checkOut()
       defer { plan.checkIn(state) }
-      return try state.run(feeds: feeds)
+      return try FloatingPointMode.withDenormalsFlushed { try state.run(feeds: feeds) }
     }
     return try plan.isExclusive
       ? stateLock.withWriteLock(body) : stateLock.withReadLock(body)
@@ -132,8 +132,10 @@ public final class Session: @unchecked Sendable {
       let state = plan.checkOut()
       defer { plan.checkIn(state) }
       try seconds.withUnsafeMutableBufferPointer { buffer in
-        for _ in 0..<max(runs, 1) {
-          _ = try state.run(feeds: values, stepSeconds: buffer.baseAddress)
+        try FloatingPointMode.withDenormalsFlushed {
+          for _ in 0..<max(runs, 1) {
+            _ = try state.run(feeds: values, stepSeconds: buffer.baseAddress)
+          }
         }
       }
       return plan.steps.map { step in

@@ -63,6 +63,7 @@ final class SecondThread: @unchecked Sendable {
   }
 
   private func loop() {
+    FloatingPointMode.flushDenormalsOnThisThread()
     while true {
       start.wait()
       job?()
