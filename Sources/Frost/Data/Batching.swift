@@ -88,10 +88,22 @@ public func randomPermutation(_ count: Int, seed: UInt64) throws -> [Int] {
 }
 
 extension PhiloxRandom {
-  /// A uniform integer in `0..<bound`: the high half of a 64×64-bit product, redrawn in the
-  /// rare case that the low half falls where some results would be favoured.
+  /// A uniform integer in `0..<bound`: the high half of a product of random bits and the
+  /// bound (Lemire's method), redrawn in the rare case that the low half falls where some
+  /// results would be favoured. Bounds that fit 32 bits take 32 random bits per draw.
   mutating func uniformIndex(below bound: Int) -> Int {
     precondition(bound > 0, "uniformIndex needs a positive bound, got \(bound)")
+    if bound <= Int(UInt32.max) {
+      let range = UInt32(bound)
+      var product = UInt64(next32()) &* UInt64(range)
+      if UInt32(truncatingIfNeeded: product) < range {
+        let threshold = (0 &- range) % range
+        while UInt32(truncatingIfNeeded: product) < threshold {
+          product = UInt64(next32()) &* UInt64(range)
+        }
+      }
+      return Int(product >> 32)
+    }
     let range = UInt64(bound)
     var product = next().multipliedFullWidth(by: range)
     if product.low < range {
