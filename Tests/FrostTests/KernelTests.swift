@@ -122,7 +122,7 @@ struct BackwardFusionTests {
 
 @Suite("Parallel matrix products")
 struct ParallelProductTests {
-  /// A product large enough to be split by rows over two threads, in every transposition,
+  /// A product large enough to be split by columns over two threads, in every transposition,
   /// against a float64 reference; and the fused dense step on top of a split product.
   @Test func splitProductsMatchTheReference() throws {
     let (m, k, n) = (258, 256, 256)
@@ -136,7 +136,7 @@ struct ParallelProductTests {
         graph.constant(a.converted(to: .float32)), graph.constant(b.converted(to: .float32)),
         transposeA: ta, transposeB: tb)
       let value = try Session(graph: graph).run(product).doubles
-      // Spot-check rows on both sides of the split, against float64 sums (256 products of
+      // Spot-check columns on both sides of the split, against float64 sums (256 products of
       // magnitude < 2.25 accumulate well under 1e-4 in float32).
       for i in [0, 1, m / 2 - 1, m / 2, m - 1] {
         for j in [0, n / 2, n - 1] {

@@ -174,9 +174,13 @@ private func denseKernel<T: FloatScalar>(
     let k = transposeA ? a.shape[0] : a.shape[1]
     let z = c.pointer(T.self)
     guard m > 0, n > 0 else { return }
-    // Each block of rows gets its bias and relu on the thread that computed it.
-    let finish = { (rows: Range<Int>) in
-      for row in rows { addBias(z + row * n, bias, count: n, relu: relu) }
+    // Each block of columns gets its bias and relu on the thread that computed it.
+    let finish = { (columns: Range<Int>) in
+      for row in 0..<m {
+        addBias(
+          z + row * n + columns.lowerBound, bias + columns.lowerBound, count: columns.count,
+          relu: relu)
+      }
     }
     if k > 0 {
       MatrixProduct.multiply(
@@ -185,7 +189,7 @@ private func denseKernel<T: FloatScalar>(
         c: z, ldc: n, epilogue: finish)
     } else {
       c.buffer(T.self).update(repeating: 0)
-      finish(0..<m)
+      finish(0..<n)
     }
   }
 }
