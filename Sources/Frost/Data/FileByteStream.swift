@@ -58,24 +58,7 @@ final class FileByteStream {
   ///   cannot be opened or read (a directory, no permission), `FrostError.invalidFile` when
   ///   zlib refuses to start.
   static func open(_ path: String) throws -> FileByteStream {
-    let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-      let code = errno
-      if code == ENOENT { throw FrostError.notFound("\(path): no such file") }
-      throw FrostError.io(path: path, reason: "cannot open: \(describeErrno(code))")
-    }
-    var info = stat()
-    guard fstat(descriptor, &info) == 0 else {
-      let code = errno
-      close(descriptor)
-      throw FrostError.io(path: path, reason: "cannot stat: \(describeErrno(code))")
-    }
-    guard info.st_mode & S_IFMT == S_IFREG else {
-      close(descriptor)
-      let isDirectory = info.st_mode & S_IFMT == S_IFDIR
-      throw FrostError.io(
-        path: path, reason: isDirectory ? "is a directory, not a file" : "is not a regular file")
-    }
+    let (descriptor, fileSize) = try openRegularFile(path)
 
     let input = UnsafeMutableRawBufferPointer.allocate(
       byteCount: inputCapacity, alignment: 16)
@@ -90,7 +73,7 @@ final class FileByteStream {
     let gzip = buffered == 2 && input[0] == 0x1f && input[1] == 0x8b
     guard gzip else {
       return FileByteStream(
-        path: path, descriptor: descriptor, fileSize: Int(info.st_size), input: input,
+        path: path, descriptor: descriptor, fileSize: fileSize, input: input,
         buffered: buffered, zstream: nil)
     }
 
@@ -108,7 +91,7 @@ final class FileByteStream {
       throw FrostError.io(path: path, reason: "zlib cannot start inflating (status \(status))")
     }
     return FileByteStream(
-      path: path, descriptor: descriptor, fileSize: Int(info.st_size), input: input,
+      path: path, descriptor: descriptor, fileSize: fileSize, input: input,
       buffered: 0, zstream: zstream)
   }
 
@@ -205,14 +188,9 @@ final class FileByteStream {
       } else if result == 0 {
         break
       } else if errno != EINTR {
-        throw FrostError.io(path: path, reason: "read failed: \(describeErrno(errno))")
+        throw FrostError.io(path: path, reason: "read failed: \(systemMessage(errno))")
       }
     }
     return filled
   }
-}
-
-/// The C library's text for an `errno` value.
-private func describeErrno(_ code: Int32) -> String {
-  String(cString: strerror(code))
 }
