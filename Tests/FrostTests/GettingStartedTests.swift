@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import Frost
+import Testing
 
 /// The first example of Docs/getting-started.md, run; its printed value must be the one the
 /// page shows.
