@@ -30,9 +30,9 @@ extension NDArray {
     for index in indices {
       precondition(index >= 0 && index < rowCount, "row \(index) outside 0..<\(rowCount)")
     }
-    // Rows of whole 32-bit words (every dtype but bool) are copied by an inline loop the
-    // compiler vectorizes: a call to memcpy per row costs more than a short row's copy.
-    if rowBytes % 4 == 0 {
+    // Short rows of whole 32-bit words (labels) are copied inline: a call to memcpy costs
+    // more than copying a word or a few; longer rows go to memcpy, which is faster there.
+    if rowBytes % 4 == 0, rowBytes <= 32 {
       let words = rowBytes / 4
       for (position, index) in indices.enumerated() {
         let from = UnsafeRawPointer(rawPointer + index * rowBytes)
