@@ -145,13 +145,23 @@ extension Session {
 
     return FrozenCache(
       tensor: tensor, input: input, values: result!, inputFingerprint: Fingerprint(data),
-      dependencies: try dependencies.map { variable in
-        let record = try variableRecord(variable)
-        let (version, value) = stateLock.withReadLock { (record.version, record.snapshot()) }
-        return FrozenCache.Dependency(
-          variable: variable, version: version, fingerprint: Fingerprint(value))
-      },
+      dependencies: try snapshotDependencies(dependencies),
       pinned: Dictionary(uniqueKeysWithValues: pinned.map { ($0.key.name, $0.value) }))
+  }
+
+  /// Each variable's version in this session and a fingerprint of its value, read together.
+  ///
+  /// - Throws: `FrostError.uninitializedVariable` for a variable without a value.
+  func snapshotDependencies(_ variables: [Tensor]) throws -> [FrozenCache.Dependency] {
+    try variables.map { variable in
+      let record = try variableRecord(variable)
+      let (version, value, initialized) = stateLock.withReadLock {
+        (record.version, record.snapshot(), record.isInitialized)
+      }
+      guard initialized else { throw FrostError.uninitializedVariable(record.name) }
+      return FrozenCache.Dependency(
+        variable: variable, version: version, fingerprint: Fingerprint(value))
+    }
   }
 
   /// The variables `tensor` depends on when `input` and `pinned` are fed, after refusing
@@ -291,15 +301,7 @@ extension Session {
     }
     let variables = try cacheDependencies(
       of: tensor, input: input, trainingOp: trainingOp, varList: varList, pinned: pinned)
-    let dependencies = try variables.map { variable in
-      let record = try variableRecord(variable)
-      let (version, value, initialized) = stateLock.withReadLock {
-        (record.version, record.snapshot(), record.isInitialized)
-      }
-      guard initialized else { throw FrostError.uninitializedVariable(record.name) }
-      return FrozenCache.Dependency(
-        variable: variable, version: version, fingerprint: Fingerprint(value))
-    }
+    let dependencies = try snapshotDependencies(variables)
     var candidate = FrozenCache(
       tensor: tensor, input: input, values: try NDArray(zeros: [0]),
       inputFingerprint: Fingerprint(data), dependencies: dependencies,

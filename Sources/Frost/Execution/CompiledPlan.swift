@@ -139,7 +139,7 @@ final class CompiledPlan: @unchecked Sendable {
       let setup = KernelSetup(
         nodeID: id, nodeName: node.name, attributes: attributes,
         inputTypes: node.inputs.map { graph.node($0.node).outputs[$0.index] },
-        outputTypes: node.outputs, graphSeed: graph.seed)
+        outputTypes: node.outputs)
       steps.append(
         Step(
           nodeID: id, name: node.name, op: node.op, attributes: attributes,

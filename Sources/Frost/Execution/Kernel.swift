@@ -8,8 +8,6 @@ struct KernelSetup {
   let attributes: Attributes
   let inputTypes: [TensorType]
   let outputTypes: [TensorType]
-  /// The graph-level seed, for random ops.
-  let graphSeed: UInt64?
 
   /// An error that names this node, for kernels that fail on values.
   func error(_ message: String) -> FrostError {

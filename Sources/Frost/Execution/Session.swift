@@ -43,10 +43,18 @@ public final class Session: @unchecked Sendable {
   public func run(
     _ fetches: [Tensor], feedDict: [Tensor: NDArray] = [:], targets: [Operation] = []
   ) throws -> [NDArray] {
+    let (plan, values) = try prepare(fetches: fetches, feedDict: feedDict, targets: targets)
+    return try execute(plan, feeds: values)
+  }
+
+  /// The compiled plan for a request and the fed values in the plan's feed order.
+  private func prepare(
+    fetches: [Tensor], feedDict: [Tensor: NDArray], targets: [Operation]
+  ) throws -> (CompiledPlan, [NDArray]) {
     let feeds = feedDict.sorted { $0.key.endpoint < $1.key.endpoint }
     let request = try PlanRequest(
       graph: graph, fetches: fetches, feeds: feeds.map(\.key), targets: targets)
-    return try execute(plan(for: request), feeds: feeds.map(\.value))
+    return (try plan(for: request), feeds.map(\.value))
   }
 
   /// Runs an operation for its effect (an initializer, a training op).
@@ -121,11 +129,7 @@ public final class Session: @unchecked Sendable {
     fetches: [Tensor] = [], targets: [Operation] = [], feedDict: [Tensor: NDArray] = [:],
     runs: Int = 100
   ) throws -> [KernelTiming] {
-    let feeds = feedDict.sorted { $0.key.endpoint < $1.key.endpoint }
-    let request = try PlanRequest(
-      graph: graph, fetches: fetches, feeds: feeds.map(\.key), targets: targets)
-    let plan = try plan(for: request)
-    let values = feeds.map(\.value)
+    let (plan, values) = try prepare(fetches: fetches, feedDict: feedDict, targets: targets)
     _ = try execute(plan, feeds: values)
     var seconds = [Double](repeating: 0, count: plan.steps.count)
     let body = {

@@ -51,7 +51,8 @@ struct OpTraits: OptionSet, Sendable {
   /// Reads the previous values of the variables it writes (an update, not an Assign):
   /// they must be initialized.
   static let readsWrittenVariables = OpTraits(rawValue: 1 << 1)
-  /// Draws random numbers: its runs are serialized and its values change from run to run.
+  /// Draws random numbers: its values change from run to run (the session's generators
+  /// are locked per draw), so the frozen cache refuses it below a cached tensor.
   static let random = OpTraits(rawValue: 1 << 2)
   /// Output 0 is input 0's memory under another shape (identity, reshape): no copy.
   static let aliasesInput = OpTraits(rawValue: 1 << 3)
